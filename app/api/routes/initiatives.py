@@ -1,0 +1,51 @@
+"""Read-only catalogue of initiatives."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from sqlmodel import select
+
+from app.catalogue.models import Initiative, InitiativePublic
+from app.core.db import SessionDep
+from app.domain.vocabulary import ElementId, TargetAgeGroup
+
+router = APIRouter(prefix="/api/v1", tags=["initiatives"])
+
+
+class InitiativePage(BaseModel):
+    total: int
+    items: list[InitiativePublic]
+
+
+@router.get("/initiatives", response_model=InitiativePage)
+def list_initiatives(
+    session: SessionDep,
+    municipality: Annotated[str | None, Query(max_length=100)] = None,
+    element: ElementId | None = None,
+    age_group: TargetAgeGroup | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> InitiativePage:
+    """Initiatives, optionally filtered by municipality, element and age group."""
+    rows = session.exec(select(Initiative).order_by(Initiative.id)).all()  # type: ignore[arg-type]
+    if municipality:
+        wanted = " ".join(municipality.casefold().split())
+        rows = [r for r in rows if " ".join((r.municipality or "").casefold().split()) == wanted]
+    if element:
+        rows = [r for r in rows if element.value in r.elements]
+    if age_group:
+        rows = [r for r in rows if age_group.value in r.age_groups]
+    page = rows[offset : offset + limit]
+    return InitiativePage(total=len(rows), items=[InitiativePublic.model_validate(r) for r in page])
+
+
+@router.get("/initiatives/{initiative_id}", response_model=InitiativePublic)
+def get_initiative(initiative_id: int, session: SessionDep) -> InitiativePublic:
+    """One initiative by id."""
+    row = session.get(Initiative, initiative_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"initiative {initiative_id} not found")
+    return InitiativePublic.model_validate(row)

@@ -1,0 +1,77 @@
+"""The catalogue's table: initiatives classified by the report's matrix (DOMAIN.md §5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from app.catalogue.records import InitiativeRecord
+
+LIST_FIELDS = (
+    "elements",
+    "prevention_levels",
+    "dimensions",
+    "age_groups",
+    "course",
+    "risk_factors",
+    "approach",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class InitiativeBase(SQLModel):
+    name: str = Field(max_length=300, index=True)
+    description: str | None = None
+    goal: str | None = None
+    website: str | None = Field(default=None, max_length=500)
+    municipality: str | None = Field(default=None, max_length=100, index=True)
+    postcode: str | None = Field(default=None, max_length=10)
+    geographic_level: str | None = Field(default=None, max_length=20)
+    primary_actor: str | None = Field(default=None, max_length=40)
+    partners: str | None = None
+    elements: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    prevention_levels: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    dimensions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    age_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    course: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    risk_factors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    approach: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    effect_ladder: str | None = Field(default=None, max_length=10)
+    evaluation: str | None = None
+
+
+class Initiative(InitiativeBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+    def to_record(self) -> InitiativeRecord:
+        assert self.id is not None
+        return InitiativeRecord(
+            id=self.id,
+            name=self.name,
+            description=self.description,
+            website=self.website,
+            municipality=self.municipality,
+            geographic_level=self.geographic_level,
+            primary_actor=self.primary_actor,
+            elements=frozenset(self.elements),
+            prevention_levels=frozenset(self.prevention_levels),
+            dimensions=frozenset(self.dimensions),
+            age_groups=frozenset(self.age_groups),
+            course=frozenset(self.course),
+            risk_factors=frozenset(self.risk_factors),
+            approach=frozenset(self.approach),
+            effect_ladder=self.effect_ladder,
+        )
+
+
+class InitiativePublic(InitiativeBase):
+    id: int

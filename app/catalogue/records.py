@@ -1,0 +1,24 @@
+"""A plain, immutable view of one initiative, shared by matching and the landscape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeRecord:
+    id: int
+    name: str
+    description: str | None
+    website: str | None
+    municipality: str | None
+    geographic_level: str | None
+    primary_actor: str | None
+    elements: frozenset[str]
+    prevention_levels: frozenset[str]
+    dimensions: frozenset[str]
+    age_groups: frozenset[str]
+    course: frozenset[str]
+    risk_factors: frozenset[str]
+    approach: frozenset[str]
+    effect_ladder: str | None

@@ -1,0 +1,155 @@
+"""The intake a professional fills in, and the facts the engine derives from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+
+from app.domain.scales import Djg6Result, score_djg6
+from app.domain.vocabulary import (
+    AgeGroup,
+    Coping,
+    Course,
+    CourseBasis,
+    CrisisSign,
+    Dimension,
+    DjgAnswer,
+    ProblemNature,
+    RiskFactor,
+)
+
+# Young (1982) called loneliness chronic when it lasts two or more consecutive years;
+# Machielse & Ariaans (2020) describe structural problems as lasting "many years".
+CHRONIC_FROM_MONTHS = 24
+
+
+def _unique(values: list[object]) -> list[object]:
+    return list(dict.fromkeys(values))
+
+
+class Intake(BaseModel):
+    """Answers of one intake (DOMAIN.md §7); never stored unless the user saves it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    age_group: AgeGroup
+    problem_nature: ProblemNature
+    wants_contact: StrictBool
+    coping: Coping
+    course: Course | None = None
+    duration_months: Annotated[int, Field(ge=0, le=1200)] | None = None
+    dimensions: list[Dimension] = Field(default_factory=list, max_length=4)
+    socially_isolated: StrictBool | None = None
+    risk_factors: list[RiskFactor] = Field(default_factory=list, max_length=20)
+    djg6: list[DjgAnswer] | None = Field(default=None, min_length=6, max_length=6)
+    municipality: Annotated[str, Field(max_length=80)] | None = None
+    crisis_signs: list[CrisisSign] = Field(default_factory=list, max_length=2)
+
+    @field_validator("dimensions", "risk_factors", "crisis_signs")
+    @classmethod
+    def _dedupe(cls, values: list[object]) -> list[object]:
+        return _unique(values)
+
+    @field_validator("municipality")
+    @classmethod
+    def _clean_municipality(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = " ".join(value.split())
+        return value or None
+
+    @model_validator(mode="after")
+    def _none_is_exclusive(self) -> Intake:
+        if RiskFactor.none in self.risk_factors and len(self.risk_factors) > 1:
+            raise ValueError("risk_factors: 'none' cannot be combined with other risk factors")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything the rules may look at: the intake plus what is derived from it."""
+
+    intake: Intake
+    profile_id: str
+    course: Course
+    course_basis: CourseBasis
+    djg6: Djg6Result | None
+    dimensions: frozenset[Dimension]
+    inferred_dimensions: frozenset[Dimension]
+    risk_factors: frozenset[RiskFactor]
+    risk_factor_count: int
+
+    def as_mapping(self) -> dict[str, object]:
+        """Fact name → value, as the rules files name them."""
+        i = self.intake
+        return {
+            "age_group": i.age_group,
+            "problem_nature": i.problem_nature,
+            "wants_contact": i.wants_contact,
+            "coping": i.coping,
+            "profile": self.profile_id,
+            "course": self.course,
+            "course_basis": self.course_basis,
+            "duration_months": i.duration_months,
+            "dimensions": self.dimensions,
+            "socially_isolated": i.socially_isolated,
+            "risk_factors": self.risk_factors,
+            "risk_factor_count": self.risk_factor_count,
+            "djg6_band": self.djg6.band if self.djg6 else None,
+            "djg6_total": self.djg6.total if self.djg6 else None,
+            "djg6_emotional": self.djg6.emotional if self.djg6 else None,
+            "djg6_social": self.djg6.social if self.djg6 else None,
+            "crisis_signs": frozenset(i.crisis_signs),
+        }
+
+
+def profile_id(intake: Intake) -> str:
+    """Machielse & Ariaans (2020) profile id from the three answers."""
+    need = "need" if intake.wants_contact else "no_need"
+    return f"{intake.problem_nature}-{need}-{intake.coping}"
+
+
+def derive_course(intake: Intake) -> tuple[Course, CourseBasis]:
+    """Course as given, else from the duration, else from the nature of the problem."""
+    if intake.course is not None:
+        return intake.course, CourseBasis.given
+    if intake.duration_months is not None:
+        chronic = intake.duration_months >= CHRONIC_FROM_MONTHS
+        return (Course.chronic if chronic else Course.transient), CourseBasis.duration
+    if intake.problem_nature is ProblemNature.structural:
+        return Course.chronic, CourseBasis.problem_nature
+    return Course.transient, CourseBasis.problem_nature
+
+
+# A subscale score of 2 or 3 (a majority of its three items) is read as that
+# dimension being clearly present; the project's choice, stricter than the manual's 1-3.
+SUBSCALE_PRESENT_FROM = 2
+
+
+def derive_facts(intake: Intake) -> Facts:
+    """Derive profile, course, scale scores and effective dimensions."""
+    course, basis = derive_course(intake)
+    djg6 = score_djg6(intake.djg6) if intake.djg6 else None
+    given = frozenset(intake.dimensions)
+    inferred: set[Dimension] = set()
+    if djg6 is not None:
+        if djg6.emotional >= SUBSCALE_PRESENT_FROM:
+            inferred.add(Dimension.emotional)
+        if djg6.social >= SUBSCALE_PRESENT_FROM:
+            inferred.add(Dimension.social)
+    inferred_only = frozenset(inferred - given)
+    risks = frozenset(intake.risk_factors)
+    specific = risks - {RiskFactor.none, RiskFactor.other}
+    return Facts(
+        intake=intake,
+        profile_id=profile_id(intake),
+        course=course,
+        course_basis=basis,
+        djg6=djg6,
+        dimensions=given | inferred_only,
+        inferred_dimensions=inferred_only,
+        risk_factors=risks,
+        risk_factor_count=len(specific),
+    )

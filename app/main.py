@@ -1,0 +1,69 @@
+"""ASGI entry point: create_app() with a lifespan that loads the rules and seeds the catalogue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from app.advice.knowledge import load_knowledge
+from app.api.errors import install_error_handlers
+from app.api.routes import advice, initiatives, reference
+from app.catalogue.service import CatalogueSnapshot, seed_if_empty
+from app.core.config import Settings, get_settings
+from app.core.db import init_db, make_engine
+from app.core.limits import BodySizeLimit
+
+log = logging.getLogger("eenzaamheidswijzer")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; the rules are validated before it serves anything."""
+    settings = settings or get_settings()
+    # Load the knowledge eagerly: a malformed rules file must stop start-up.
+    knowledge = load_knowledge(settings.rules_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        init_db(engine)
+        if settings.seed_catalogue:
+            result = seed_if_empty(engine, settings.catalogue_csv)
+            if result is not None:
+                log.info("seeded the catalogue with %d initiatives", result.created)
+        app.state.engine = engine
+        app.state.catalogue = CatalogueSnapshot(engine, settings.catalogue_ttl_seconds)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Eenzaamheidswijzer",
+        version="1.0",
+        summary="Evidence-informed advice on loneliness interventions for professionals in "
+        "Flanders.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.knowledge = knowledge
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(advice.router)
+    app.include_router(reference.router)
+    app.include_router(initiatives.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # Until the intake pages exist, the API documentation is the front door.
+        return RedirectResponse("/docs")
+
+    return app
+
+
+app = create_app()
