@@ -20,7 +20,7 @@ RISK_FIT = 0.5
 LADDER_STEP = 0.15
 SAME_MUNICIPALITY = 2.0
 FLANDERS_WIDE = 0.6
-ELSEWHERE = -2.5
+ELSEWHERE = -1.0
 DISCOURAGED_PENALTY = 1.0
 
 _PHRASES = {
@@ -92,7 +92,9 @@ def match_initiatives(
         return []
     place = _norm(req.municipality)
     risks = req.risk_factors - {"none", "other"}
-    scored: list[tuple[float, str, InitiativeMatch]] = []
+    # Sort key: reachable offers (same municipality, or not bound to another one) come
+    # before local offers elsewhere, which are shown for inspiration only.
+    scored: list[tuple[int, float, str, InitiativeMatch]] = []
     for ini in catalogue:
         offered = [e for e in req.element_scores if e in ini.elements]
         if not offered:
@@ -142,13 +144,14 @@ def match_initiatives(
                 why.append(phrases["ladder"].format(level=ini.effect_ladder))
 
         here = _norm(ini.municipality)
+        elsewhere = bool(place and here and here != place)
         if place and here == place:
             score += SAME_MUNICIPALITY
             why.append(phrases["same_place"].format(place=ini.municipality))
         elif ini.geographic_level == "flanders" or (not here and ini.geographic_level != "local"):
             score += FLANDERS_WIDE
             why.append(phrases["flanders"])
-        elif place and here:
+        elif elsewhere:
             score += ELSEWHERE
             why.append(phrases["elsewhere"].format(place=ini.municipality))
 
@@ -165,6 +168,6 @@ def match_initiatives(
             description=ini.description,
             reasons=why,
         )
-        scored.append((score, ini.name.casefold(), match))
-    scored.sort(key=lambda t: (-t[0], t[1]))
-    return [m for _, _, m in scored[: req.limit]]
+        scored.append((int(elsewhere), score, ini.name.casefold(), match))
+    scored.sort(key=lambda t: (t[0], -t[1], t[2]))
+    return [t[3] for t in scored[: req.limit]]

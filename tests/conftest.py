@@ -1,0 +1,58 @@
+"""Shared fixtures, and the collector that runs tests/scenarios/*.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.advice.knowledge import Knowledge, load_knowledge
+from app.catalogue.csvio import parse_csv
+from app.catalogue.models import Initiative
+from app.catalogue.records import InitiativeRecord
+from app.core.config import REPO_ROOT, Settings
+from app.main import create_app
+from tests.scenario_runner import ScenarioFile
+
+RULES_DIR = REPO_ROOT / "rules"
+CATALOGUE_CSV = REPO_ROOT / "data" / "initiatives.csv"
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge(RULES_DIR)
+
+
+def shipped_records() -> tuple[InitiativeRecord, ...]:
+    items = parse_csv(CATALOGUE_CSV.read_text(encoding="utf-8"))
+    records = []
+    for n, item in enumerate(items, start=1):
+        row = Initiative.model_validate(item)
+        row.id = n
+        records.append(row.to_record())
+    return tuple(records)
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> tuple[InitiativeRecord, ...]:
+    return shipped_records()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'test.db'}")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix == ".yaml" and file_path.parent.name == "scenarios":
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None

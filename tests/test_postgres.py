@@ -1,0 +1,71 @@
+"""The catalogue and the API on PostgreSQL (DATABASE_URL), when a server is reachable.
+
+CI machines of this project run PostgreSQL locally; set TEST_POSTGRES_URL to point
+elsewhere, or to an empty string to skip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from app.catalogue.csvio import export_initiatives, parse_csv
+from app.core.config import Settings
+from app.main import create_app
+from tests.conftest import CATALOGUE_CSV
+
+BASE_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not BASE_URL:
+        pytest.skip("TEST_POSTGRES_URL is empty")
+    admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
+    name = f"ezw_test_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # no server here
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
+    url = BASE_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_seed_advice_and_export_on_postgres(pg_url: str) -> None:
+    app = create_app(Settings(database_url=pg_url))
+    with TestClient(app) as client:
+        r = client.post(
+            "/api/v1/advice",
+            json={
+                "age_group": "older",
+                "problem_nature": "situational",
+                "wants_contact": True,
+                "coping": "passive",
+                "municipality": "Gent",
+            },
+        )
+        assert r.status_code == 200
+        assert r.json()["initiatives"][0]["municipality"] == "Gent"
+        assert client.get("/api/v1/initiatives").json()["total"] == 22
+        with Session(app.state.engine) as session:
+            out = io.StringIO()
+            export_initiatives(session, out)
+    assert parse_csv(out.getvalue()) == parse_csv(CATALOGUE_CSV.read_text(encoding="utf-8"))
