@@ -40,16 +40,24 @@ _COMBINATION_TEXT = {
 _COMBINATION_SOURCE = "de Jong-Gierveld & van Tilburg 2022"
 
 
-def _reason(rule: CompiledRule, lang: str, effect: str, weight: float | None) -> Reason:
+def _reason(
+    knowledge: Knowledge, rule: CompiledRule, lang: str, effect: str, weight: float | None
+) -> Reason:
+    """The reason a rule gives; immutable, so rendered once per language and reused."""
     r = rule.rule
-    return Reason(
-        rule=r.id,
-        text=r.rationale.get(lang),
-        source=r.source,
-        strength=r.strength.value,
-        effect=effect,
-        weight=weight,
-    )
+    key = (r.id, effect, weight, lang)
+    cached: Reason | None = knowledge.reason_cache.get(key)
+    if cached is None:
+        cached = Reason(
+            rule=r.id,
+            text=r.rationale.get(lang),
+            source=r.source,
+            strength=r.strength.value,
+            effect=effect,
+            weight=weight,
+        )
+        knowledge.reason_cache[key] = cached
+    return cached
 
 
 def _combination(
@@ -108,19 +116,23 @@ def advise(
             if effect.raise_ is not None:
                 w = effect.weight or 0.0
                 scores[effect.raise_] += w
-                reasons[effect.raise_].append(_reason(rule, lang, "raise", w))
+                reasons[effect.raise_].append(_reason(knowledge, rule, lang, "raise", w))
                 if personal:
                     fit.add(effect.raise_)
             elif effect.lower is not None:
                 w = effect.weight or 0.0
                 scores[effect.lower] -= w
-                reasons[effect.lower].append(_reason(rule, lang, "lower", w))
+                reasons[effect.lower].append(_reason(knowledge, rule, lang, "lower", w))
             elif effect.discourage is not None:
-                discouraged[effect.discourage].append(_reason(rule, lang, "discourage", None))
+                discouraged[effect.discourage].append(
+                    _reason(knowledge, rule, lang, "discourage", None)
+                )
             elif effect.approach is not None:
                 w = effect.weight or 0.0
                 approach_scores[effect.approach] += w
-                approach_reasons[effect.approach].append(_reason(rule, lang, "approach", w))
+                approach_reasons[effect.approach].append(
+                    _reason(knowledge, rule, lang, "approach", w)
+                )
             elif effect.signal is not None and effect.signal not in signal_ids:
                 signal_ids.append(effect.signal)
 

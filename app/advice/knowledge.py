@@ -162,6 +162,10 @@ class Knowledge:
     signals: dict[str, SignalDef]
     rules: tuple[CompiledRule, ...]
     element_order: dict[ElementId, int] = field(default_factory=dict)
+    # Memo of rendered reasons (rule id, effect, weight, language); filled by the engine.
+    reason_cache: dict[tuple[str, str, float | None, str], Any] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def label(self, section: str, id_: str, lang: str = "nl") -> str:
         entry = self.vocabulary.get(section, {}).get(id_)

@@ -1,0 +1,144 @@
+"""`python -m bench` (make bench): throughput of the advice engine and API beside baselines.
+
+Nothing here asserts anything about time; it prints figures, ratios and the goals, and
+writes the same figures to bench/results/latest.json.
+
+Iteration counts scale with BENCH_SCALE (default 1.0), --quick (0.05) or --scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench import asgi_bench, engine_bench, server_bench
+from bench.report import LATEST, environment, header, table, verdict, write_json
+from bench.scale import QUICK_SCALE, ScaleError, parse_scale, scale_from_env
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the advice engine and the API; print figures and ratios.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"tiny run (scale {QUICK_SCALE}), e.g. for tests",
+    )
+    parser.add_argument(
+        "--scale",
+        metavar="FACTOR",
+        help="multiply every iteration count by FACTOR (overrides BENCH_SCALE and --quick)",
+    )
+    parser.add_argument(
+        "--no-server",
+        action="store_true",
+        help="skip the measurement against a real uvicorn server",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=LATEST,
+        metavar="PATH",
+        help=f"where to write the JSON figures (default: {LATEST})",
+    )
+    return parser
+
+
+def _scale(args: argparse.Namespace) -> float:
+    if args.scale is not None:
+        return parse_scale(args.scale)
+    if args.quick:
+        return QUICK_SCALE
+    return scale_from_env()
+
+
+def _print(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _engine_section(result: engine_bench.EngineResult) -> str:
+    a, b = result.advice, result.baseline
+    return "\n".join(
+        [
+            f"1. Advice engine alone: advise() over {result.intakes} intakes, "
+            f"{result.rules} rules, {result.initiatives} initiatives",
+            table([a, b], "ops", {b.label: "(baseline)"}),
+            f"  advice / Intake validation (mean): {result.ratio_mean:,.1f}×",
+            f"  mean per advice: {a.mean_us:,.1f} µs   goal: < {engine_bench.GOAL_US:.0f} µs "
+            f"per advice → {verdict(result.goal_met)}",
+        ]
+    )
+
+
+def _http_section(title: str, result: asgi_bench.HttpResult) -> str:
+    a, t = result.advice, result.trivial
+    return "\n".join(
+        [
+            title,
+            table([t, a], "req", {t.label: "(baseline)"}),
+            f"  advice / trivial (req/s): {result.ratio * 100:.1f} %   goal: ≥ "
+            f"{asgi_bench.GOAL_RATIO * 100:.0f} % → {verdict(result.goal_met)}",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        scale = _scale(args)
+    except ScaleError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+
+    env = environment(scale)
+    results: dict[str, Any] = {"environment": env}
+    _print(header(env))
+    _print()
+
+    engine = engine_bench.run(scale)
+    results["engine"] = engine.as_dict()
+    _print(_engine_section(engine))
+    _print()
+
+    try:
+        asgi = asyncio.run(asgi_bench.run(scale))
+    except asgi_bench.BenchRequestError as exc:
+        print(f"bench: the API did not answer as expected: {exc}", file=sys.stderr)
+        return 1
+    results["asgi"] = {"transport": "httpx.ASGITransport (in-process)", **asgi.as_dict()}
+    _print(
+        _http_section("2. Through the ASGI app, in-process (httpx.ASGITransport), sequential", asgi)
+    )
+    _print()
+
+    title = (
+        f"3. Real uvicorn server on 127.0.0.1 (thread in this process), "
+        f"{server_bench.CONCURRENCY} concurrent clients"
+    )
+    if args.no_server:
+        results["server"] = {"skipped": "--no-server"}
+        _print(f"{title}\n  skipped (--no-server)")
+    else:
+        try:
+            server = server_bench.run(scale)
+        except Exception as exc:  # optional measurement: report why, keep the rest
+            results["server"] = {"skipped": f"{type(exc).__name__}: {exc}"}
+            _print(f"{title}\n  skipped: {type(exc).__name__}: {exc}")
+        else:
+            results["server"] = {"transport": "uvicorn + httpx over TCP", **server.as_dict()}
+            _print(_http_section(title, server))
+            _print("  (server and clients share one interpreter: read the ratio, not the rate)")
+    _print()
+
+    path = write_json(results, args.output)
+    _print(f"figures written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
