@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.advice.knowledge import load_knowledge
 from app.api.errors import install_error_handlers
@@ -15,7 +16,11 @@ from app.api.routes import advice, initiatives, reference
 from app.catalogue.service import CatalogueSnapshot, seed_if_empty
 from app.core.config import Settings, get_settings
 from app.core.db import init_db, make_engine
+from app.core.i18n import LanguageMiddleware
 from app.core.limits import BodySizeLimit
+from app.core.security import SecurityMiddleware
+from app.web import pages
+from app.web.templating import STATIC_DIR
 
 log = logging.getLogger("eenzaamheidswijzer")
 
@@ -48,20 +53,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.knowledge = knowledge
+    # Added innermost first: limits and compression inside, security headers outermost.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(SecurityMiddleware)
     install_error_handlers(app)
     app.include_router(advice.router)
     app.include_router(reference.router)
     app.include_router(initiatives.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        # Until the intake pages exist, the API documentation is the front door.
-        return RedirectResponse("/docs")
 
     return app
 

@@ -75,3 +75,26 @@ class Initiative(InitiativeBase, table=True):
 
 class InitiativePublic(InitiativeBase):
     id: int
+
+
+class SavedIntake(SQLModel, table=True):
+    """An anonymous record, stored only when the professional explicitly chooses so.
+
+    No names, no free text, no scale answers, no time of day: only the classified answers,
+    the month, and the advised elements, for later landscape statistics.
+    """
+
+    __tablename__ = "saved_intake"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, index=True, unique=True)
+    month: str = Field(max_length=7)  # YYYY-MM
+    age_group: str = Field(max_length=20)
+    profile: str = Field(max_length=40)
+    course: str = Field(max_length=12)
+    dimensions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    socially_isolated: bool | None = None
+    risk_factors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    djg6_band: str | None = Field(default=None, max_length=12)
+    municipality: str | None = Field(default=None, max_length=80)
+    advised: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

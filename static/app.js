@@ -1,0 +1,62 @@
+/* Progressive enhancement only: every page works without this file. */
+(function () {
+  "use strict";
+
+  function enhance(root) {
+    // Risk-factor search: show the filter box and hide non-matching choices.
+    root.querySelectorAll("[data-filter-for]").forEach(function (box) {
+      var target = document.getElementById(box.getAttribute("data-filter-for"));
+      var input = box.querySelector("input[type=search]");
+      var status = box.querySelector("[aria-live]");
+      if (!target || !input) return;
+      box.hidden = false;
+      input.addEventListener("input", function () {
+        var q = input.value.trim().toLowerCase();
+        var shown = 0;
+        target.querySelectorAll("[data-filter-text]").forEach(function (choice) {
+          var match = !q || choice.getAttribute("data-filter-text").indexOf(q) !== -1;
+          choice.hidden = !match;
+          if (match) shown += 1;
+        });
+        target.querySelectorAll("[data-filter-group]").forEach(function (group) {
+          group.hidden = !group.querySelector("[data-filter-text]:not([hidden])");
+        });
+        if (status) status.textContent = q ? shown + " \u2713" : "";
+      });
+    });
+    // Print button.
+    root.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  // Printing shows every reason, also the collapsed ones.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+  });
+
+  // After htmx swapped in a new step or result, move focus to where a keyboard or
+  // screen-reader user expects it: the error summary, or else the new heading.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target) return;
+    enhance(document);
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var fromWhatIf = trigger && trigger.closest && trigger.closest(".whatif");
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); return; }
+    if (fromWhatIf || (trigger && trigger.id === "save")) return;
+    var heading = document.getElementById("step-title");
+    if (heading && target.id === "main") {
+      heading.focus();
+      window.scrollTo(0, 0);
+    }
+  });
+})();
