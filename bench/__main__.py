@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import asgi_bench, engine_bench, server_bench
+from bench import asgi_bench, engine_bench, page_bench, server_bench
 from bench.report import LATEST, environment, header, table, verdict, write_json
 from bench.scale import QUICK_SCALE, ScaleError, parse_scale, scale_from_env
 
@@ -87,6 +87,24 @@ def _http_section(title: str, result: asgi_bench.HttpResult) -> str:
     )
 
 
+def _page_section(result: page_bench.PageResult) -> str:
+    r, t = result.result_page, result.trivial
+    lines = [
+        "4. HTML pages, in-process (httpx.ASGITransport), sequential",
+        table([t, r], "req", {t.label: "(baseline)"}),
+        f"  result page / trivial page (mean time): {result.ratio:,.1f}×",
+        "  weight per page, gzip, with htmx + app.js + app.css "
+        f"(goal < {page_bench.WEIGHT_LIMIT // 1024} KB):",
+    ]
+    for page, size in result.weights.items():
+        lines.append(f"    {page:<22} {size / 1024:6.1f} KB")
+    lines.append(
+        f"  heaviest: {result.heaviest / 1024:.1f} KB → "
+        f"{verdict(result.heaviest < page_bench.WEIGHT_LIMIT)}"
+    )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -133,6 +151,15 @@ def main(argv: list[str] | None = None) -> int:
             results["server"] = {"transport": "uvicorn + httpx over TCP", **server.as_dict()}
             _print(_http_section(title, server))
             _print("  (server and clients share one interpreter: read the ratio, not the rate)")
+    _print()
+
+    try:
+        pages = asyncio.run(page_bench.run(scale))
+    except asgi_bench.BenchRequestError as exc:
+        print(f"bench: a page did not answer as expected: {exc}", file=sys.stderr)
+        return 1
+    results["pages"] = pages.as_dict()
+    _print(_page_section(pages))
     _print()
 
     path = write_json(results, args.output)
