@@ -1,18 +1,21 @@
 # Production image: the same install as `make run`, served by uvicorn.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    RULES_DIR=/srv/eenzaamheidswijzer/rules \
-    CATALOGUE_CSV=/srv/eenzaamheidswijzer/data/initiatives.csv \
-    DATABASE_URL=sqlite:////srv/eenzaamheidswijzer/instance/eenzaamheidswijzer.db
-WORKDIR /srv/eenzaamheidswijzer
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# WeasyPrint (plan PDF) needs Pango; fonts for the PDF.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 
+WORKDIR /srv/eenzaamheidswijzer
 COPY pyproject.toml constraints.txt README.md ./
 COPY app ./app
-RUN pip install -c constraints.txt .
-
 COPY rules ./rules
 COPY data ./data
+COPY templates ./templates
+COPY static ./static
+# Editable install: the app finds rules/, data/, templates/ and static/ beside itself.
+RUN pip install -c constraints.txt -e .
 
 # The SQLite database lives in instance/; mount a volume there or set DATABASE_URL.
 RUN useradd --system --home-dir /srv/eenzaamheidswijzer app \
