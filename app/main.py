@@ -12,7 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.advice.knowledge import load_knowledge
 from app.api.errors import install_error_handlers
-from app.api.routes import advice, initiatives, reference
+from app.api.routes import advice, initiatives, landscape, reference
 from app.catalogue.service import CatalogueSnapshot, seed_if_empty
 from app.core.config import Settings, get_settings
 from app.core.db import init_db, make_engine
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(advice.router)
     app.include_router(reference.router)
     app.include_router(initiatives.router)
+    app.include_router(landscape.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -99,6 +99,15 @@ class SignalDef(_Strict):
     contacts: list[Contact] = Field(default_factory=list)
 
 
+class GapDef(_Strict):
+    """A kind of gap in a local offer (rules/gaps.yaml)."""
+
+    id: str
+    severity: Literal["high", "medium", "info"]
+    text: Text
+    source: str
+
+
 class Effect(_Strict):
     """One effect of a rule: exactly one of raise, lower, discourage, approach, signal."""
 
@@ -161,6 +170,7 @@ class Knowledge:
     vocabulary: dict[str, dict[str, VocabEntry]]
     signals: dict[str, SignalDef]
     rules: tuple[CompiledRule, ...]
+    gaps: dict[str, GapDef] = field(default_factory=dict)
     element_order: dict[ElementId, int] = field(default_factory=dict)
     # Memo of rendered reasons (rule id, effect, weight, language); filled by the engine.
     reason_cache: dict[tuple[str, str, float | None, str], Any] = field(
@@ -294,6 +304,11 @@ def load_knowledge(rules_dir: Path) -> Knowledge:
         )
     }
 
+    gaps_path = rules_dir / "gaps.yaml"
+    gaps = {
+        g.id: g for g in _validate_entries(gaps_path, _read_yaml(gaps_path), "gaps", GapDef, "gap")
+    }
+
     profile_map = {p.id: p for p in profiles}
     rule_files = sorted((rules_dir / "rules").glob("*.yaml"))
     if not rule_files:
@@ -316,5 +331,6 @@ def load_knowledge(rules_dir: Path) -> Knowledge:
         vocabulary=vocabulary,
         signals=signals,
         rules=tuple(compiled),
+        gaps=gaps,
         element_order={e.id: n for n, e in enumerate(elements)},
     )

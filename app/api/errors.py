@@ -59,7 +59,7 @@ def _html_error(request: Request, status: int) -> Response:
             _("Deze pagina bestaat niet (meer). Controleer het adres of begin opnieuw."),
         )
     elif status == 405:
-        title, message = _("Niet toegestaan"), _("Deze actie kan op deze pagina niet.")
+        title, message = _("Niet toegestaan"), _("Deze actie is op deze pagina niet mogelijk.")
     else:
         title, message = (
             _("Er ging iets mis"),

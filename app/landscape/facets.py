@@ -1,0 +1,142 @@
+"""The report's matrix (figure 3) as facets of the catalogue, and filters over them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from app.catalogue.records import InitiativeRecord
+from app.domain.vocabulary import (
+    Approach,
+    Course,
+    EffectLadder,
+    ElementId,
+    GeographicLevel,
+    InitiativeDimension,
+    PreventionLevel,
+    PrimaryActor,
+    RiskFactor,
+    TargetAgeGroup,
+)
+
+# Facet name → its ids, in the order of DOMAIN.md.
+FACETS: dict[str, type[StrEnum]] = {
+    "elements": ElementId,
+    "prevention_levels": PreventionLevel,
+    "dimensions": InitiativeDimension,
+    "age_groups": TargetAgeGroup,
+    "risk_factors": RiskFactor,
+    "geographic_level": GeographicLevel,
+    "effect_ladder": EffectLadder,
+    "primary_actor": PrimaryActor,
+    "course": Course,
+    "approach": Approach,
+}
+# Facets whose "unknown" id also stands for an empty classification ("ik weet het niet").
+UNKNOWN_WHEN_EMPTY = {"prevention_levels", "dimensions", "age_groups", "effect_ladder"}
+
+
+def facet_ids(facet: str) -> tuple[str, ...]:
+    return tuple(m.value for m in FACETS[facet])
+
+
+def values_of(record: InitiativeRecord, facet: str) -> frozenset[str]:
+    """The ids one initiative has on a facet (single-valued facets give one or none)."""
+    raw = getattr(record, facet)
+    values = raw if isinstance(raw, frozenset) else frozenset({raw}) if raw else frozenset()
+    if not values and facet in UNKNOWN_WHEN_EMPTY:
+        return frozenset({"unknown"})
+    return values
+
+
+class FilterError(ValueError):
+    """A filter names an unknown facet or id; `field` names the parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Combinable filters: within a facet any of the ids, across facets all must hold."""
+
+    municipality: str | None = None
+    facets: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    min_elements: int | None = None
+    max_elements: int | None = None
+
+    @classmethod
+    def parse(cls, params: Iterable[tuple[str, str]], ignore: Iterable[str] = ()) -> Filters:
+        """From query parameters (`elements=meeting,social_support&age_groups=older`)."""
+        skip = set(ignore)
+        facets: dict[str, set[str]] = {}
+        municipality = None
+        bounds: dict[str, int] = {}
+        for name, value in params:
+            if name in skip:
+                continue
+            if name == "municipality":
+                municipality = " ".join(value.split()) or None
+            elif name in ("min_elements", "max_elements"):
+                if not value.strip().isdigit():
+                    raise FilterError(name, f"{name} must be a whole number >= 0")
+                bounds[name] = int(value)
+            elif name in FACETS:
+                allowed = set(facet_ids(name))
+                for part in (p.strip() for p in value.split(",")):
+                    if not part:
+                        continue
+                    if part not in allowed:
+                        raise FilterError(name, f"unknown {name} id '{part}'")
+                    facets.setdefault(name, set()).add(part)
+            else:
+                raise FilterError(name, f"unknown filter '{name}'")
+        return cls(
+            municipality=municipality,
+            facets={k: frozenset(v) for k, v in facets.items()},
+            min_elements=bounds.get("min_elements"),
+            max_elements=bounds.get("max_elements"),
+        )
+
+    def is_empty(self) -> bool:
+        return not (
+            self.municipality
+            or self.facets
+            or self.min_elements is not None
+            or self.max_elements is not None
+        )
+
+    def matches(self, record: InitiativeRecord) -> bool:
+        if self.municipality is not None and (
+            " ".join((record.municipality or "").casefold().split()) != self.municipality.casefold()
+        ):
+            return False
+        n = len(record.elements)
+        if self.min_elements is not None and n < self.min_elements:
+            return False
+        if self.max_elements is not None and n > self.max_elements:
+            return False
+        return all(
+            not wanted.isdisjoint(values_of(record, facet)) for facet, wanted in self.facets.items()
+        )
+
+    def apply(self, records: Iterable[InitiativeRecord]) -> list[InitiativeRecord]:
+        return [r for r in records if self.matches(r)]
+
+    def as_pairs(self) -> list[tuple[str, str]]:
+        """Back to query parameters (for shareable URLs)."""
+        out: list[tuple[str, str]] = []
+        if self.municipality:
+            out.append(("municipality", self.municipality))
+        for facet in FACETS:
+            if facet in self.facets:
+                out.append(
+                    (facet, ",".join(i for i in facet_ids(facet) if i in self.facets[facet]))
+                )
+        if self.min_elements is not None:
+            out.append(("min_elements", str(self.min_elements)))
+        if self.max_elements is not None:
+            out.append(("max_elements", str(self.max_elements)))
+        return out
