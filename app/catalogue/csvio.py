@@ -64,12 +64,45 @@ MAX_LENGTH = {"name": 300, "website": 500, "municipality": 100, "postcode": 10}
 MAX_ERRORS = 50
 
 
-class CsvImportError(Exception):
-    """The file cannot be imported; `errors` name row, column and value."""
+@dataclass(frozen=True)
+class CsvIssue:
+    """One problem in a CSV file: what (code), where (row, column) and the offending value."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+    code: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    extra: str | None = None
+
+    def english(self) -> str:
+        where = f"row {self.row}" if self.row is not None else ""
+        if self.column is not None and self.row is not None:
+            where += f", column '{self.column}'"
+        messages = {
+            "empty_file": "the file is empty: expected a header row",
+            "not_csv": f"not valid CSV: {self.extra}",
+            "unknown_columns": f"unknown column(s): {self.value}",
+            "duplicate_columns": f"duplicate column(s): {self.value}",
+            "missing_name_column": "required column 'name' is missing",
+            "cell_count": f"expected {self.extra} cells, found {self.value}",
+            "unknown_value": f"unknown value '{self.value}'",
+            "too_long": f"longer than {self.extra} characters",
+            "name_required": "a name is required",
+            "bad_website": f"'{self.value}' is not an http(s) address",
+            "too_many": f"stopped after {self.extra} errors",
+        }
+        text = messages[self.code]
+        return f"{where}: {text}" if where else text
+
+
+class CsvImportError(Exception):
+    """The file cannot be imported; `errors` (English) name row, column and value;
+    `issues` hold the same, structured, for messages in the user's language."""
+
+    def __init__(self, issues: list[CsvIssue]) -> None:
+        self.issues = issues
+        self.errors = [i.english() for i in issues]
+        super().__init__("; ".join(self.errors))
 
 
 @dataclass
@@ -84,6 +117,10 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
 def parse_csv(text: str) -> list[InitiativeBase]:
     """Parse and validate a whole file; raise CsvImportError listing every problem."""
     if text.startswith("\ufeff"):
@@ -92,20 +129,20 @@ def parse_csv(text: str) -> list[InitiativeBase]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise CsvImportError(["the file is empty: expected a header row"]) from None
+        raise CsvImportError([CsvIssue("empty_file")]) from None
     except csv.Error as exc:
-        raise CsvImportError([f"row 1: not valid CSV: {exc}"]) from None
-    errors: list[str] = []
+        raise CsvImportError([CsvIssue("not_csv", row=1, extra=str(exc))]) from None
+    issues: list[CsvIssue] = []
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        errors.append("unknown column(s): " + ", ".join(f"'{h}'" for h in unknown))
+        issues.append(CsvIssue("unknown_columns", value=_quoted(unknown)))
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        errors.append("duplicate column(s): " + ", ".join(f"'{h}'" for h in dupes))
+        issues.append(CsvIssue("duplicate_columns", value=_quoted(dupes)))
     if "name" not in header:
-        errors.append("required column 'name' is missing")
-    if errors:
-        raise CsvImportError(errors)
+        issues.append(CsvIssue("missing_name_column"))
+    if issues:
+        raise CsvImportError(issues)
 
     out: list[InitiativeBase] = []
     row_no = 1
@@ -114,25 +151,29 @@ def parse_csv(text: str) -> list[InitiativeBase]:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                errors.append(f"row {row_no}: expected {len(header)} cells, found {len(row)}")
+                issues.append(
+                    CsvIssue("cell_count", row=row_no, value=str(len(row)), extra=str(len(header)))
+                )
                 continue
             values = dict(zip(header, (c.strip() for c in row), strict=True))
-            item, row_errors = _validate_row(row_no, values)
-            errors.extend(row_errors)
+            item, row_issues = _validate_row(row_no, values)
+            issues.extend(row_issues)
             if item is not None:
                 out.append(item)
-            if len(errors) >= MAX_ERRORS:
-                errors.append(f"stopped after {MAX_ERRORS} errors")
+            if len(issues) >= MAX_ERRORS:
+                issues.append(CsvIssue("too_many", extra=str(MAX_ERRORS)))
                 break
     except csv.Error as exc:
-        errors.append(f"row {row_no + 1}: not valid CSV: {exc}")
-    if errors:
-        raise CsvImportError(errors)
+        issues.append(CsvIssue("not_csv", row=row_no + 1, extra=str(exc)))
+    if issues:
+        raise CsvImportError(issues)
     return out
 
 
-def _validate_row(row_no: int, values: dict[str, str]) -> tuple[InitiativeBase | None, list[str]]:
-    errors: list[str] = []
+def _validate_row(
+    row_no: int, values: dict[str, str]
+) -> tuple[InitiativeBase | None, list[CsvIssue]]:
+    issues: list[CsvIssue] = []
     data: dict[str, object] = {}
     for col in COLUMNS:
         raw = values.get(col, "")
@@ -141,26 +182,26 @@ def _validate_row(row_no: int, values: dict[str, str]) -> tuple[InitiativeBase |
             ids = list(dict.fromkeys(_split(raw)))
             for v in ids:
                 if v not in allowed:
-                    errors.append(f"row {row_no}, column '{col}': unknown value '{v}'")
+                    issues.append(CsvIssue("unknown_value", row=row_no, column=col, value=v))
             data[col] = ids
         elif col in SINGLE_IDS:
             allowed = {m.value for m in SINGLE_IDS[col]}
             if raw and raw not in allowed:
-                errors.append(f"row {row_no}, column '{col}': unknown value '{raw}'")
+                issues.append(CsvIssue("unknown_value", row=row_no, column=col, value=raw))
             data[col] = raw or None
         else:
             if col in MAX_LENGTH and len(raw) > MAX_LENGTH[col]:
-                errors.append(
-                    f"row {row_no}, column '{col}': longer than {MAX_LENGTH[col]} characters"
+                issues.append(
+                    CsvIssue("too_long", row=row_no, column=col, extra=str(MAX_LENGTH[col]))
                 )
             data[col] = raw or None
     if not data["name"]:
-        errors.append(f"row {row_no}, column 'name': a name is required")
+        issues.append(CsvIssue("name_required", row=row_no, column="name"))
     site = data["website"]
     if isinstance(site, str) and not site.startswith(("http://", "https://")):
-        errors.append(f"row {row_no}, column 'website': '{site}' is not an http(s) address")
-    if errors:
-        return None, errors
+        issues.append(CsvIssue("bad_website", row=row_no, column="website", value=site))
+    if issues:
+        return None, issues
     return InitiativeBase.model_validate(data), []
 
 

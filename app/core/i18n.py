@@ -48,6 +48,12 @@ def current_language() -> str:
     return _current.get()
 
 
+def decimal(value: float, digits: int = 1) -> str:
+    """A number as written in the current language: 71,4 in Dutch, 71.4 in English."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if current_language() == "nl" else text
+
+
 def gettext_(message: str) -> str:
     return translations(current_language()).gettext(message)
 

@@ -44,11 +44,15 @@ class Gap:
 
     def render(self, definitions: Mapping[str, GapDef], lang: str) -> dict[str, Any]:
         d = definitions[self.kind]
+        values = dict(self.values)
+        if "percent" in self.figures:
+            text = f"{self.figures['percent']:.1f}"
+            values["percent"] = text.replace(".", ",") if lang == "nl" else text
         return {
             "id": self.key,
             "kind": self.kind,
             "severity": d.severity,
-            "text": d.text.get(lang).format(**self.values),
+            "text": d.text.get(lang).format(**values),
             "source": d.source,
             "figures": dict(self.figures),
         }
@@ -108,7 +112,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
             Gap(
                 "single-element-reliance",
                 "single-element-reliance",
-                {"percent": f"{top_share:.1f}", "element": label("elements", top_id).lower()},
+                {"element": label("elements", top_id).lower()},
                 {"element": top_id, "percent": top_share, "threshold": SINGLE_ELEMENT_DOMINANCE},
             )
         )
@@ -118,7 +122,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
             Gap(
                 "few-combinations",
                 "few-combinations",
-                {"percent": f"{single_share:.1f}"},
+                {},
                 {"percent": single_share, "threshold": ONE_ELEMENT_SHARE},
             )
         )
@@ -130,7 +134,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
                 Gap(
                     "consensus-risk-rare",
                     f"consensus-risk-rare:{risk}",
-                    {"percent": f"{share:.1f}", "risk": label("risk_factors", risk).lower()},
+                    {"risk": label("risk_factors", risk).lower()},
                     {"risk_factor": risk, "percent": share, "threshold": CONSENSUS_RISK_MIN},
                 )
             )
@@ -140,7 +144,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
             Gap(
                 "evaluation-unknown",
                 "evaluation-unknown",
-                {"percent": f"{unknown_share:.1f}"},
+                {},
                 {"percent": unknown_share, "threshold": UNEVALUATED_SHARE},
             )
         )

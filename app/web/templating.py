@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 
 from app.core.config import REPO_ROOT
-from app.core.i18n import current_language, gettext_, ngettext_
+from app.core.i18n import current_language, decimal, gettext_, ngettext_
 
 TEMPLATES_DIR = REPO_ROOT / "templates"
 STATIC_DIR = REPO_ROOT / "static"
@@ -42,6 +42,7 @@ def environment() -> Environment:
     )
     env.install_gettext_callables(gettext_, ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_url"] = static_url
+    env.filters["dec"] = decimal
     return env
 
 

@@ -1,0 +1,227 @@
+"""What the landscape pages show, built from the pure services: labelled facet tables,
+charts, gaps, the matrix rows, the crosstab and supply against demand."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.advice.knowledge import Knowledge
+from app.catalogue.records import InitiativeRecord
+from app.core.i18n import decimal
+from app.core.i18n import gettext_ as _
+from app.landscape.api_support import labeller
+from app.landscape.charts import Bar, bar_chart
+from app.landscape.facets import FACETS, facet_ids, values_of
+from app.landscape.gaps import find_gaps, render_gaps
+from app.landscape.service import element_count_distribution, facet_counts, percent
+
+MATRIX_COLUMNS = (
+    "elements",
+    "prevention_levels",
+    "dimensions",
+    "age_groups",
+    "course",
+    "risk_factors",
+    "approach",
+    "effect_ladder",
+    "primary_actor",
+)
+
+
+def facet_titles() -> dict[str, str]:
+    return {
+        "elements": _("Werkzame elementen"),
+        "prevention_levels": _("Type interventie (preventieniveau)"),
+        "dimensions": _("Dimensies van eenzaamheid"),
+        "age_groups": _("Leeftijdsgroepen"),
+        "risk_factors": _("Risicofactoren"),
+        "geographic_level": _("Geografisch niveau"),
+        "effect_ladder": _("Effectladder"),
+        "primary_actor": _("Primaire actor"),
+        "course": _("Voorbijgaand of chronisch"),
+        "approach": _("Type aanpak"),
+        "element_count": _("Aantal werkzame elementen per initiatief"),
+    }
+
+
+@dataclass(frozen=True)
+class FacetTable:
+    facet: str
+    title: str
+    rows: list[tuple[str, str, int, float]]  # id, label, count, percent
+    n: int
+
+    def chart(self) -> str:
+        bars = [
+            Bar(label, pct, f"{count} ({decimal(pct)}%)") for _id, label, count, pct in self.rows
+        ]
+        desc = _(
+            "Staafdiagram: aandeel van {n} initiatieven per categorie; de tabel ernaast "
+            "geeft dezelfde cijfers."
+        ).format(n=self.n)
+        return bar_chart(self.title, bars, desc, chart_id=f"chart-{self.facet}", max_value=100)
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id", "label", "count", "percent", "n"])
+        for id_, label, count, pct in self.rows:
+            writer.writerow([id_, label, count, f"{pct:.1f}", self.n])
+        return out.getvalue()
+
+
+def facet_table(
+    records: Sequence[InitiativeRecord], facet: str, label: Callable[[str, str], str]
+) -> FacetTable:
+    n = len(records)
+    titles = facet_titles()
+    if facet == "element_count":
+        dist = element_count_distribution(records)
+        rows = [(b, b, c, percent(c, n)) for b, c in dist.items()]
+        return FacetTable(facet, titles[facet], rows, n)
+    counts = facet_counts(records, facet)
+    rows = [(i, label(facet, i), c, percent(c, n)) for i, c in counts.items()]
+    return FacetTable(facet, titles[facet], rows, n)
+
+
+def all_facet_tables(
+    records: Sequence[InitiativeRecord], knowledge: Knowledge, lang: str
+) -> list[FacetTable]:
+    label = labeller(knowledge, lang)
+    return [facet_table(records, f, label) for f in (*FACETS, "element_count")]
+
+
+def gaps(
+    records: Sequence[InitiativeRecord], knowledge: Knowledge, lang: str
+) -> list[dict[str, Any]]:
+    return render_gaps(find_gaps(records, labeller(knowledge, lang)), knowledge.gaps, lang)
+
+
+def matrix_rows(
+    records: Sequence[InitiativeRecord], knowledge: Knowledge, lang: str
+) -> list[dict[str, Any]]:
+    """One row per initiative with labelled cells, the report's figure 3 as a table."""
+    label = labeller(knowledge, lang)
+    rows = []
+    for r in records:
+        cells = {}
+        for col in MATRIX_COLUMNS:
+            ids = [i for i in facet_ids(col) if i in values_of(r, col)]
+            cells[col] = [label(col, i) for i in ids]
+        rows.append(
+            {
+                "id": r.id,
+                "name": r.name,
+                "municipality": r.municipality,
+                "geographic_level": label("geographic_level", r.geographic_level)
+                if r.geographic_level
+                else "",
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+# Demand side: the report's table 2 (Steyaert & Heylen 2021, Flanders, online, N=1044):
+# share of people "often" lonely by age band, mapped onto the catalogue's age groups.
+@dataclass(frozen=True)
+class Band:
+    id: str
+    age_group: str
+    default_prevalence: float | None
+
+
+BANDS: tuple[Band, ...] = (
+    Band("children", "children", None),
+    Band("youth", "youth", None),
+    Band("18-34", "young_adults", 24.0),
+    Band("35-49", "adults", 18.0),
+    Band("50-64", "adults", 9.0),
+    Band("65+", "older", 13.0),
+)
+
+
+def band_label(band: Band, label: Callable[[str, str], str]) -> str:
+    if band.id in ("children", "youth"):
+        return label("age_groups", band.id)
+    return _("{band} jaar").format(band=band.id)
+
+
+@dataclass(frozen=True)
+class BandRow:
+    band: str
+    label: str
+    age_group: str
+    age_label: str
+    prevalence: float | None
+    residents: int | None
+    lonely: int | None  # estimated residents often lonely
+    explicit: int  # initiatives for this age group
+    supply: int  # ... plus those for all ages
+    supply_percent: float
+    per_1000: float | None  # supply per 1,000 often-lonely residents
+
+
+def supply_demand(
+    records: Sequence[InitiativeRecord],
+    prevalence: Mapping[str, float | None],
+    residents: Mapping[str, int | None],
+    knowledge: Knowledge,
+    lang: str,
+) -> dict[str, Any]:
+    """Per age band: share often lonely and (if residents are given) how many people that
+    is, beside the initiatives that target the band's age group."""
+    label = labeller(knowledge, lang)
+    ages = facet_counts(records, "age_groups")
+    n = len(records)
+    rows: list[BandRow] = []
+    for band in BANDS:
+        prev = prevalence.get(band.id)
+        res = residents.get(band.id)
+        explicit = ages[band.age_group]
+        supply = explicit + ages["all_ages"]
+        lonely = round(res * prev / 100) if (res is not None and prev is not None) else None
+        rows.append(
+            BandRow(
+                band=band.id,
+                label=band_label(band, label),
+                age_group=band.age_group,
+                age_label=label("age_groups", band.age_group),
+                prevalence=prev,
+                residents=res,
+                lonely=lonely,
+                explicit=explicit,
+                supply=supply,
+                supply_percent=percent(explicit, n),
+                per_1000=round(supply / lonely * 1000, 1) if lonely else None,
+            )
+        )
+    demand_bars = [
+        Bar(
+            r.label,
+            r.prevalence or 0.0,
+            f"{decimal(r.prevalence)}%" if r.prevalence is not None else "–",
+        )
+        for r in rows
+    ]
+    supply_bars = [
+        Bar(r.label, r.supply_percent, f"{r.explicit} ({decimal(r.supply_percent)}%)") for r in rows
+    ]
+    chart = bar_chart(
+        _("Vraag en aanbod per leeftijdsgroep"),
+        demand_bars,
+        _(
+            "Per leeftijdsgroep: het aandeel inwoners dat zich vaak eenzaam voelt, naast het "
+            "aandeel initiatieven dat zich uitdrukkelijk op die groep richt. De tabel geeft "
+            "dezelfde cijfers."
+        ),
+        chart_id="chart-demand",
+        max_value=100,
+        second=supply_bars,
+        legend=(_("vaak eenzaam (%)"), _("initiatieven voor deze groep (%)")),
+    )
+    return {"rows": rows, "chart": chart, "n": n, "all_ages": ages["all_ages"]}

@@ -1,0 +1,341 @@
+"""Landscape pages for local government: the matrix, facet charts, gaps, crosstabs,
+supply against demand, and analysis of an uploaded survey export (kept in memory only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
+
+from app.catalogue.csvio import CsvImportError, CsvIssue, parse_csv, write_csv
+from app.catalogue.models import Initiative
+from app.catalogue.records import InitiativeRecord
+from app.core.i18n import current_language, set_language
+from app.core.i18n import gettext_ as _
+from app.landscape.api_support import catalogue_records, labeller
+from app.landscape.facets import FACETS, FilterError, Filters, facet_ids
+from app.landscape.service import Cell, crosstab
+from app.landscape.view import (
+    BANDS,
+    MATRIX_COLUMNS,
+    all_facet_tables,
+    facet_table,
+    facet_titles,
+    gaps,
+    matrix_rows,
+    supply_demand,
+)
+from app.web.templating import is_htmx, render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 25
+FILTER_FACETS = (
+    "elements",
+    "prevention_levels",
+    "dimensions",
+    "age_groups",
+    "risk_factors",
+    "geographic_level",
+    "effect_ladder",
+    "primary_actor",
+)
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def _lang(request: Request) -> str:
+    set_language(request.scope.get("state", {}).get("lang", "nl"))
+    return current_language()
+
+
+def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
+    try:
+        return Filters.parse(
+            request.query_params.multi_items(), ignore=("row", "col", "page", "lang")
+        ), {}
+    except FilterError as exc:
+        return Filters(), {exc.field: _("Onbekende filterwaarde; de filter werd genegeerd.")}
+
+
+def _options(request: Request, lang: str) -> dict[str, list[tuple[str, str]]]:
+    label = labeller(request.app.state.knowledge, lang)
+    return {f: [(i, label(f, i)) for i in facet_ids(f)] for f in FACETS}
+
+
+def _municipalities(records: Sequence[InitiativeRecord]) -> list[str]:
+    return sorted({r.municipality for r in records if r.municipality}, key=str.casefold)
+
+
+def _crosstab_view(
+    records: Sequence[InitiativeRecord], request: Request, lang: str
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    row_spec = request.query_params.get("row", "elements:meeting")
+    col_spec = request.query_params.get("col", "age_groups:older")
+    try:
+        row, col = Cell.parse(row_spec, "row"), Cell.parse(col_spec, "col")
+    except FilterError as exc:
+        return None, {exc.field: _("Kies een kenmerk uit de lijst.")}
+    label = labeller(request.app.state.knowledge, lang)
+    result = crosstab(records, row, col)
+    result["row_label"] = label(row.facet, row.id)
+    result["col_label"] = label(col.facet, col.id)
+    result["row_spec"], result["col_spec"] = row_spec, col_spec
+    return result, {}
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _dashboard_context(
+    request: Request,
+    records: Sequence[InitiativeRecord],
+    all_records: Sequence[InitiativeRecord],
+    filters: Filters,
+    errors: dict[str, str],
+    lang: str,
+    uploaded: str | None = None,
+) -> dict[str, Any]:
+    knowledge = request.app.state.knowledge
+    cross, cross_errors = _crosstab_view(records, request, lang)
+    page = _page_number(request)
+    pages = max(1, -(-len(records) // PAGE_SIZE))
+    page = min(page, pages)
+    start = (page - 1) * PAGE_SIZE
+    filter_query = urlencode(filters.as_pairs())
+    return {
+        "n": len(records),
+        "total": len(all_records),
+        "filters": filters,
+        "filter_query": filter_query,
+        "errors": {**errors, **cross_errors},
+        "tables": all_facet_tables(records, knowledge, lang),
+        "gaps": gaps(records, knowledge, lang),
+        "cross": cross,
+        "matrix": matrix_rows(records[start : start + PAGE_SIZE], knowledge, lang),
+        "matrix_columns": MATRIX_COLUMNS,
+        "page": page,
+        "pages": pages,
+        "titles": facet_titles(),
+        "options": _options(request, lang),
+        "filter_facets": FILTER_FACETS,
+        "municipalities": _municipalities(all_records),
+        "uploaded": uploaded,
+    }
+
+
+@router.get("/landschap", response_class=HTMLResponse)
+def dashboard(request: Request) -> HTMLResponse:
+    lang = _lang(request)
+    filters, errors = _filters(request)
+    all_records = catalogue_records(request)
+    records = filters.apply(all_records)
+    context = _dashboard_context(request, records, all_records, filters, errors, lang)
+    target = request.headers.get("hx-target")
+    block = ("crosstab" if target == "crosstab" else "main") if is_htmx(request) else None
+    headers = {"HX-Push-Url": str(request.url)} if block == "main" else None
+    return render(request, "landscape.html", context, block=block, headers=headers)
+
+
+def _filtered(request: Request) -> tuple[Filters, list[InitiativeRecord]]:
+    filters, errors = _filters(request)
+    if errors:
+        raise HTTPException(status_code=404)
+    return filters, filters.apply(catalogue_records(request))
+
+
+@router.get("/landschap/grafiek/{facet}.svg")
+def chart_svg(request: Request, facet: str) -> Response:
+    lang = _lang(request)
+    if facet not in (*FACETS, "element_count"):
+        raise HTTPException(status_code=404)
+    _f, records = _filtered(request)
+    table = facet_table(records, facet, labeller(request.app.state.knowledge, lang))
+    return Response(
+        table.chart(),
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="landschap-{facet}.svg"'},
+    )
+
+
+@router.get("/landschap/tabel/{facet}.csv")
+def table_csv(request: Request, facet: str) -> Response:
+    lang = _lang(request)
+    if facet not in (*FACETS, "element_count"):
+        raise HTTPException(status_code=404)
+    _f, records = _filtered(request)
+    table = facet_table(records, facet, labeller(request.app.state.knowledge, lang))
+    return Response(
+        table.csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="landschap-{facet}.csv"'},
+    )
+
+
+@router.get("/landschap/initiatieven.csv")
+def matrix_csv(request: Request) -> Response:
+    """The filtered matrix in the exchange format of DOMAIN.md §6."""
+    _f, records = _filtered(request)
+    ids = {r.id for r in records}
+    from sqlmodel import Session, select
+
+    with Session(request.app.state.engine) as session:
+        rows = [
+            i
+            for i in session.exec(select(Initiative).order_by(Initiative.id))  # type: ignore[arg-type]
+            if i.id in ids
+        ]
+    out = io.StringIO()
+    write_csv(rows, out)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="landschap-initiatieven.csv"'},
+    )
+
+
+@router.get("/landschap/kruistabel.csv")
+def crosstab_csv(request: Request) -> Response:
+    lang = _lang(request)
+    _f, records = _filtered(request)
+    cross, _errors = _crosstab_view(records, request, lang)
+    if cross is None:
+        raise HTTPException(status_code=404)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["", f"{cross['col_label']}: ja", f"{cross['col_label']}: nee"])
+    w.writerow([f"{cross['row_label']}: ja", *cross["counts"][0]])
+    w.writerow([f"{cross['row_label']}: nee", *cross["counts"][1]])
+    w.writerow([])
+    w.writerow(["chi2", cross["chi2"], "df", cross["df"], "p", cross["p"]])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="landschap-kruistabel.csv"'},
+    )
+
+
+def _issue_text(issue: CsvIssue) -> str:
+    where = ""
+    if issue.row is not None:
+        where = _("rij {row}").format(row=issue.row)
+        if issue.column:
+            where += ", " + _("kolom '{column}'").format(column=issue.column)
+        where += ": "
+    texts = {
+        "empty_file": _("het bestand is leeg: de eerste rij moet de kolomnamen bevatten"),
+        "not_csv": _("geen geldig CSV-bestand"),
+        "unknown_columns": _("onbekende kolom(men): {value}"),
+        "duplicate_columns": _("dubbele kolom(men): {value}"),
+        "missing_name_column": _("de verplichte kolom 'name' ontbreekt"),
+        "cell_count": _("{extra} cellen verwacht, {value} gevonden"),
+        "unknown_value": _("onbekende waarde '{value}'"),
+        "too_long": _("langer dan {extra} tekens"),
+        "name_required": _("een naam is verplicht"),
+        "bad_website": _("'{value}' is geen http(s)-adres"),
+        "too_many": _("gestopt na {extra} fouten"),
+    }
+    return where + texts[issue.code].format(value=issue.value or "", extra=issue.extra or "")
+
+
+@router.post("/landschap/upload", response_class=HTMLResponse)
+async def upload(request: Request) -> HTMLResponse:
+    """Analyse a municipality's own survey export without adding it to the catalogue."""
+    lang = _lang(request)
+    all_records = catalogue_records(request)
+    form = await request.form()
+    upload_file = form.get("file")
+    upload_errors: list[str] = []
+    records: list[InitiativeRecord] = []
+    name = None
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        upload_errors.append(_("Kies een CSV-bestand om te analyseren."))
+    else:
+        name = upload_file.filename
+        data = await upload_file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            upload_errors.append(_("Het bestand is groter dan 2 MB."))
+        else:
+            try:
+                items = parse_csv(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                upload_errors.append(
+                    _("Het bestand is geen UTF-8-tekst. Bewaar het als CSV UTF-8.")
+                )
+            except CsvImportError as exc:
+                upload_errors.extend(_issue_text(i) for i in exc.issues)
+            else:
+                for n, item in enumerate(items, start=1):
+                    row = Initiative.model_validate(item)
+                    row.id = n
+                    records.append(row.to_record())
+    if upload_errors:
+        context = _dashboard_context(request, all_records, all_records, Filters(), {}, lang)
+        context["upload_errors"] = upload_errors
+        return render(request, "landscape.html", context, status_code=200)
+    context = _dashboard_context(request, records, records, Filters(), {}, lang, uploaded=name)
+    return render(request, "landscape.html", context)
+
+
+def _number(raw: str, *, integer: bool) -> float | int | None:
+    raw = raw.strip().replace(",", ".").replace(" ", "")
+    if not raw:
+        return None
+    value = float(raw)
+    if integer:
+        if not value.is_integer():
+            raise ValueError
+        return int(value)
+    return value
+
+
+@router.get("/landschap/vraag", response_class=HTMLResponse)
+def demand(request: Request) -> HTMLResponse:
+    """Supply against demand per age group, with prevalence the user may change."""
+    lang = _lang(request)
+    filters, errors = _filters(request)
+    records = filters.apply(catalogue_records(request))
+    q = request.query_params
+    prevalence: dict[str, float | None] = {}
+    residents: dict[str, int | None] = {}
+    values: dict[str, str] = {}
+    for band in BANDS:
+        p_key, r_key = f"prev_{band.id}", f"res_{band.id}"
+        p_raw = q.get(p_key)
+        if p_raw is None:
+            p_raw = "" if band.default_prevalence is None else f"{band.default_prevalence:g}"
+        r_raw = q.get(r_key, "")
+        values[p_key], values[r_key] = p_raw, r_raw
+        try:
+            p = _number(p_raw, integer=False)
+            if p is not None and not 0 <= p <= 100:
+                raise ValueError
+            prevalence[band.id] = p
+        except ValueError:
+            errors[p_key] = _("Geef een percentage tussen 0 en 100.")
+            prevalence[band.id] = None
+        try:
+            r = _number(r_raw, integer=True)
+            if r is not None and r < 0:
+                raise ValueError
+            residents[band.id] = int(r) if r is not None else None
+        except ValueError:
+            errors[r_key] = _("Geef een geheel aantal inwoners (0 of meer).")
+            residents[band.id] = None
+    view = supply_demand(records, prevalence, residents, request.app.state.knowledge, lang)
+    context = {
+        "view": view,
+        "values": values,
+        "errors": errors,
+        "bands": BANDS,
+        "filter_query": urlencode(filters.as_pairs()),
+        "filters": filters,
+    }
+    block = "main" if is_htmx(request) else None
+    return render(request, "landscape_demand.html", context, block=block)
