@@ -54,7 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.knowledge = knowledge
     # Added innermost first: limits and compression inside, security headers outermost.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/landschap/upload": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024},
+    )
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityMiddleware)

@@ -249,32 +249,32 @@ async def upload(request: Request) -> HTMLResponse:
     """Analyse a municipality's own survey export without adding it to the catalogue."""
     lang = _lang(request)
     all_records = catalogue_records(request)
-    form = await request.form()
-    upload_file = form.get("file")
-    upload_errors: list[str] = []
-    records: list[InitiativeRecord] = []
-    name = None
-    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
-        upload_errors.append(_("Kies een CSV-bestand om te analyseren."))
-    else:
-        name = upload_file.filename
-        data = await upload_file.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            upload_errors.append(_("Het bestand is groter dan 2 MB."))
+    async with request.form() as form:
+        upload_file = form.get("file")
+        upload_errors: list[str] = []
+        records: list[InitiativeRecord] = []
+        name = None
+        if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+            upload_errors.append(_("Kies een CSV-bestand om te analyseren."))
         else:
-            try:
-                items = parse_csv(data.decode("utf-8"))
-            except UnicodeDecodeError:
-                upload_errors.append(
-                    _("Het bestand is geen UTF-8-tekst. Bewaar het als CSV UTF-8.")
-                )
-            except CsvImportError as exc:
-                upload_errors.extend(_issue_text(i) for i in exc.issues)
+            name = upload_file.filename
+            data = await upload_file.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                upload_errors.append(_("Het bestand is groter dan 2 MB."))
             else:
-                for n, item in enumerate(items, start=1):
-                    row = Initiative.model_validate(item)
-                    row.id = n
-                    records.append(row.to_record())
+                try:
+                    items = parse_csv(data.decode("utf-8"))
+                except UnicodeDecodeError:
+                    upload_errors.append(
+                        _("Het bestand is geen UTF-8-tekst. Bewaar het als CSV UTF-8.")
+                    )
+                except CsvImportError as exc:
+                    upload_errors.extend(_issue_text(i) for i in exc.issues)
+                else:
+                    for n, item in enumerate(items, start=1):
+                        row = Initiative.model_validate(item)
+                        row.id = n
+                        records.append(row.to_record())
     if upload_errors:
         context = _dashboard_context(request, all_records, all_records, Filters(), {}, lang)
         context["upload_errors"] = upload_errors
