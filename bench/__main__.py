@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import asgi_bench, engine_bench, page_bench, server_bench
+from bench import asgi_bench, engine_bench, landscape_bench, page_bench, server_bench
 from bench.report import LATEST, environment, header, table, verdict, write_json
 from bench.scale import QUICK_SCALE, ScaleError, parse_scale, scale_from_env
 
@@ -160,6 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     results["pages"] = pages.as_dict()
     _print(_page_section(pages))
+    _print()
+
+    try:
+        lands = landscape_bench.run(scale)
+    except asgi_bench.BenchRequestError as exc:
+        print(f"bench: the landscape did not answer as expected: {exc}", file=sys.stderr)
+        return 1
+    results["landscape"] = lands.as_dict()
+    _print(landscape_bench.format_section(lands))
     _print()
 
     path = write_json(results, args.output)

@@ -16,4 +16,5 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "advice / Intake validation" in out
     assert "advice / trivial" in out
     assert "result page / trivial page" in out
+    assert "Landscape over" in out
     assert (tmp_path / "b.json").exists()

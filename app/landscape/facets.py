@@ -123,6 +123,8 @@ class Filters:
         )
 
     def apply(self, records: Iterable[InitiativeRecord]) -> list[InitiativeRecord]:
+        if self.is_empty():
+            return list(records)
         return [r for r in records if self.matches(r)]
 
     def as_pairs(self) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.advice.knowledge import GapDef
 from app.catalogue.records import InitiativeRecord
-from app.landscape.service import facet_counts, percent
+from app.landscape.service import all_facet_counts, percent
 
 PROVEN = (
     "mindfulness",
@@ -58,13 +58,19 @@ class Gap:
         }
 
 
-def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
-    """Every gap in this offer. `label(section, id)` names ids in the user's language."""
+def find_gaps(
+    records: Sequence[InitiativeRecord],
+    label: Label,
+    counts: Mapping[str, Mapping[str, int]] | None = None,
+) -> list[Gap]:
+    """Every gap in this offer. `label(section, id)` names ids in the user's language;
+    `counts` (from all_facet_counts) saves counting the records again."""
     n = len(records)
     if n == 0:
         return [Gap("no-offer", "no-offer", figures={"n": 0})]
+    counts = counts if counts is not None else all_facet_counts(records)
     gaps: list[Gap] = []
-    elements = facet_counts(records, "elements")
+    elements = counts["elements"]
     missing = [e for e in PROVEN if elements[e] == 0]
     if missing:
         names = ", ".join(label("elements", e) for e in missing)
@@ -76,12 +82,12 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
                 {"missing": missing},
             )
         )
-    if facet_counts(records, "prevention_levels")["tertiary"] == 0:
+    if counts["prevention_levels"]["tertiary"] == 0:
         gaps.append(Gap("no-tertiary-offer", "no-tertiary-offer", figures={"tertiary": 0}))
-    course = facet_counts(records, "course")
+    course = counts["course"]
     if course["chronic"] == 0 and course["transient"] == 0:
         gaps.append(Gap("course-not-distinguished", "course-not-distinguished"))
-    ages = facet_counts(records, "age_groups")
+    ages = counts["age_groups"]
     for age in PERSON_AGE_GROUPS:
         if ages[age] == 0:
             group = label("age_groups", age).lower()
@@ -94,7 +100,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
                     {"age_group": age, "explicit": 0, "all_ages": ages["all_ages"]},
                 )
             )
-    dims = facet_counts(records, "dimensions")
+    dims = counts["dimensions"]
     for dim in DIMENSIONS:
         if dims[dim] == 0:
             gaps.append(
@@ -116,7 +122,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
                 {"element": top_id, "percent": top_share, "threshold": SINGLE_ELEMENT_DOMINANCE},
             )
         )
-    single_share = percent(sum(1 for r in records if len(r.elements) == 1), n)
+    single_share = percent(counts["element_count"].get("1", 0), n)
     if single_share > ONE_ELEMENT_SHARE:
         gaps.append(
             Gap(
@@ -126,7 +132,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
                 {"percent": single_share, "threshold": ONE_ELEMENT_SHARE},
             )
         )
-    risks = facet_counts(records, "risk_factors")
+    risks = counts["risk_factors"]
     for risk in CONSENSUS_RISKS:
         share = percent(risks[risk], n)
         if share < CONSENSUS_RISK_MIN:
@@ -138,7 +144,7 @@ def find_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
                     {"risk_factor": risk, "percent": share, "threshold": CONSENSUS_RISK_MIN},
                 )
             )
-    unknown_share = percent(facet_counts(records, "effect_ladder")["unknown"], n)
+    unknown_share = percent(counts["effect_ladder"]["unknown"], n)
     if unknown_share > UNEVALUATED_SHARE:
         gaps.append(
             Gap(

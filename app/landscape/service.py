@@ -55,14 +55,25 @@ def element_count_distribution(records: Sequence[InitiativeRecord]) -> dict[str,
     return out
 
 
-def landscape(records: Sequence[InitiativeRecord]) -> dict[str, Any]:
+def all_facet_counts(records: Sequence[InitiativeRecord]) -> dict[str, dict[str, int]]:
+    """Every facet's counts, and "element_count": counted once, shared by the landscape
+    and the gaps."""
+    counts = {facet: facet_counts(records, facet) for facet in FACETS}
+    counts["element_count"] = element_count_distribution(records)
+    return counts
+
+
+def landscape(
+    records: Sequence[InitiativeRecord], counts: dict[str, dict[str, int]] | None = None
+) -> dict[str, Any]:
     """Counts and percentages per facet, and elements per initiative."""
     n = len(records)
-    facets: dict[str, Any] = {}
-    for facet in FACETS:
-        counts = facet_counts(records, facet)
-        facets[facet] = {i: {"count": c, "percent": percent(c, n)} for i, c in counts.items()}
-    facets["element_count"] = element_count_distribution(records)
+    counts = counts if counts is not None else all_facet_counts(records)
+    facets: dict[str, Any] = {
+        facet: {i: {"count": c, "percent": percent(c, n)} for i, c in counts[facet].items()}
+        for facet in FACETS
+    }
+    facets["element_count"] = counts["element_count"]
     return {"n": n, "facets": facets}
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from app.landscape.api_support import catalogue_records, labeller
 from app.landscape.facets import FACETS, FilterError, Filters
 from app.landscape.gaps import find_gaps, render_gaps
-from app.landscape.service import Cell, crosstab, landscape
+from app.landscape.service import Cell, all_facet_counts, crosstab, landscape
 
 router = APIRouter(prefix="/api/v1", tags=["landscape"])
 
@@ -52,9 +52,11 @@ def get_landscape(request: Request) -> Any:
     records = filters.apply(catalogue_records(request))
     lang = _lang(request)
     label = labeller(request.app.state.knowledge, lang)
+    counts = all_facet_counts(records)
+    gaps = find_gaps(records, label, counts)
     return {
-        **landscape(records),
-        "gaps": render_gaps(find_gaps(records, label), request.app.state.knowledge.gaps, lang),
+        **landscape(records, counts),
+        "gaps": render_gaps(gaps, request.app.state.knowledge.gaps, lang),
         "filters": dict(filters.as_pairs()),
     }
 
