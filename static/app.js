@@ -42,6 +42,19 @@
     if (summary) summary.focus();
   });
 
+  // Before leaving a step, write its answers into the current history entry, so that
+  // the browser's Back button brings the step back as it was filled in.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail && event.detail.elt;
+    if (!form || form.id !== "step-form" || !window.URLSearchParams) return;
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (key !== "go" && typeof value === "string" && value !== "") params.append(key, value);
+    });
+    var url = window.location.pathname + (params.toString() ? "?" + params.toString() : "");
+    window.history.replaceState(window.history.state, "", url);
+  });
+
   // After htmx swapped in a new step or result, move focus to where a keyboard or
   // screen-reader user expects it: the error summary, or else the new heading.
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -52,7 +65,12 @@
     var fromWhatIf = trigger && trigger.closest && trigger.closest(".whatif");
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); return; }
-    if (fromWhatIf || (trigger && trigger.id === "save")) return;
+    if (trigger && trigger.id === "save") {
+      var message = document.querySelector("#save [role=status], #save .error");
+      if (message) { message.setAttribute("tabindex", "-1"); message.focus(); }
+      return;
+    }
+    if (fromWhatIf) return;
     var heading = document.getElementById("step-title");
     if (heading && target.id === "main") {
       heading.focus();

@@ -214,7 +214,7 @@ def intake_step(
 def scale_score(request: Request) -> HTMLResponse:
     """The live score of the 6-item scale (an htmx fragment)."""
     answers, _k = _prepare(request)
-    return render(request, "_djg6_score.html", {"djg6_score": _djg6_score(answers)})
+    return render(request, "_djg6_score_text.html", {"djg6_score": _djg6_score(answers)})
 
 
 def _advice_or_redirect(request: Request) -> tuple[Answers, Advice] | Response:
