@@ -17,11 +17,32 @@ run: $(DEPS)
 	$(BIN)/python -m app serve --host 127.0.0.1 --port 8000
 
 ## Install what the tests need, lint, type-check and run every test
-test: $(DEPS)
+test: $(DEPS) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+## Install Debian's Chromium for the browser tests (tests/browser) when it is missing
+.PHONY: browser-deps
+CHROMIUM := /usr/bin/chromium
+browser-deps:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else \
+		echo "error: $(CHROMIUM) is missing and cannot be installed: not root and no sudo." >&2; \
+		echo "       Install it as root (apt-get install chromium), then run make test again." >&2; \
+		exit 1; \
+	fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "error: $(CHROMIUM) is missing and apt-get is not available: install Chromium" \
+			"so that $(CHROMIUM) exists, then run make test again." >&2; \
+		exit 1; \
+	fi; \
+	echo "Installing Chromium for the browser tests (apt-get)..."; \
+	$$SUDO apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 ## Benchmarks: print throughput beside a baseline measured in the same run
 bench: $(DEPS)

@@ -284,7 +284,7 @@ def test_no_inline_script_or_style(client: TestClient) -> None:
     for url in [
         "/",
         "/intake/scale",
-        f"/advies?age_group=older&problem_nature=structural&wants_contact=false&coping=passive",
+        "/advies?age_group=older&problem_nature=structural&wants_contact=false&coping=passive",
     ]:
         html = client.get(url).text
         assert "<script>" not in html and "<style" not in html and " style=" not in html
