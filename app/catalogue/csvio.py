@@ -13,18 +13,7 @@ from typing import TextIO
 from sqlmodel import Session, delete, select
 
 from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase
-from app.domain.vocabulary import (
-    Approach,
-    Course,
-    EffectLadder,
-    ElementId,
-    GeographicLevel,
-    InitiativeDimension,
-    PreventionLevel,
-    PrimaryActor,
-    RiskFactor,
-    TargetAgeGroup,
-)
+from app.domain.vocabulary import INITIATIVE_FACETS, SINGLE_VALUED_FACETS
 
 COLUMNS = (
     "name",
@@ -47,18 +36,10 @@ COLUMNS = (
     "evaluation",
 )
 SINGLE_IDS: dict[str, type[StrEnum]] = {
-    "geographic_level": GeographicLevel,
-    "primary_actor": PrimaryActor,
-    "effect_ladder": EffectLadder,
+    k: v for k, v in INITIATIVE_FACETS.items() if k in SINGLE_VALUED_FACETS
 }
 MULTI_IDS: dict[str, type[StrEnum]] = {
-    "elements": ElementId,
-    "prevention_levels": PreventionLevel,
-    "dimensions": InitiativeDimension,
-    "age_groups": TargetAgeGroup,
-    "course": Course,
-    "risk_factors": RiskFactor,
-    "approach": Approach,
+    k: v for k, v in INITIATIVE_FACETS.items() if k not in SINGLE_VALUED_FACETS
 }
 MAX_LENGTH = {"name": 300, "website": 500, "municipality": 100, "postcode": 10}
 MAX_ERRORS = 50

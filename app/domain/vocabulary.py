@@ -211,4 +211,20 @@ class CrisisSign(StrEnum):
     acute_crisis = "acute_crisis"
 
 
+# The classification of initiatives (DOMAIN.md §5 and the elements): column → its ids, in
+# the order of DOMAIN.md. Shared by CSV exchange and the landscape.
+INITIATIVE_FACETS: dict[str, type[StrEnum]] = {
+    "elements": ElementId,
+    "prevention_levels": PreventionLevel,
+    "dimensions": InitiativeDimension,
+    "age_groups": TargetAgeGroup,
+    "risk_factors": RiskFactor,
+    "geographic_level": GeographicLevel,
+    "effect_ladder": EffectLadder,
+    "primary_actor": PrimaryActor,
+    "course": Course,
+    "approach": Approach,
+}
+SINGLE_VALUED_FACETS = frozenset({"geographic_level", "effect_ladder", "primary_actor"})
+
 YOUNG_AGE_GROUPS = frozenset({AgeGroup.children, AgeGroup.youth, AgeGroup.young_adults})

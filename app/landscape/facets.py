@@ -7,32 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.catalogue.records import InitiativeRecord
-from app.domain.vocabulary import (
-    Approach,
-    Course,
-    EffectLadder,
-    ElementId,
-    GeographicLevel,
-    InitiativeDimension,
-    PreventionLevel,
-    PrimaryActor,
-    RiskFactor,
-    TargetAgeGroup,
-)
+from app.domain.vocabulary import INITIATIVE_FACETS
 
 # Facet name → its ids, in the order of DOMAIN.md.
-FACETS: dict[str, type[StrEnum]] = {
-    "elements": ElementId,
-    "prevention_levels": PreventionLevel,
-    "dimensions": InitiativeDimension,
-    "age_groups": TargetAgeGroup,
-    "risk_factors": RiskFactor,
-    "geographic_level": GeographicLevel,
-    "effect_ladder": EffectLadder,
-    "primary_actor": PrimaryActor,
-    "course": Course,
-    "approach": Approach,
-}
+FACETS: dict[str, type[StrEnum]] = INITIATIVE_FACETS
 # Facets whose "unknown" id also stands for an empty classification ("ik weet het niet").
 UNKNOWN_WHEN_EMPTY = {"prevention_levels", "dimensions", "age_groups", "effect_ladder"}
 

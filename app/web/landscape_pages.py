@@ -150,32 +150,33 @@ def _filtered(request: Request) -> tuple[Filters, list[InitiativeRecord]]:
     return filters, filters.apply(catalogue_records(request))
 
 
-@router.get("/landschap/grafiek/{facet}.svg")
-def chart_svg(request: Request, facet: str) -> Response:
+def _facet_download(request: Request, facet: str, kind: str) -> Response:
+    """A facet's chart (SVG) or table (CSV) for the current filters."""
     lang = _lang(request)
     if facet not in (*FACETS, "element_count"):
         raise HTTPException(status_code=404)
     _f, records = _filtered(request)
     table = facet_table(records, facet, labeller(request.app.state.knowledge, lang))
-    return Response(
-        table.chart(),
-        media_type="image/svg+xml",
-        headers={"Content-Disposition": f'attachment; filename="landschap-{facet}.svg"'},
+    body, media = (
+        (table.chart(), "image/svg+xml")
+        if kind == "svg"
+        else (table.csv(), "text/csv; charset=utf-8")
     )
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="landschap-{facet}.{kind}"'},
+    )
+
+
+@router.get("/landschap/grafiek/{facet}.svg")
+def chart_svg(request: Request, facet: str) -> Response:
+    return _facet_download(request, facet, "svg")
 
 
 @router.get("/landschap/tabel/{facet}.csv")
 def table_csv(request: Request, facet: str) -> Response:
-    lang = _lang(request)
-    if facet not in (*FACETS, "element_count"):
-        raise HTTPException(status_code=404)
-    _f, records = _filtered(request)
-    table = facet_table(records, facet, labeller(request.app.state.knowledge, lang))
-    return Response(
-        table.csv(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="landschap-{facet}.csv"'},
-    )
+    return _facet_download(request, facet, "csv")
 
 
 @router.get("/landschap/initiatieven.csv")
