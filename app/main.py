@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         overrides={"/landschap/upload": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024},
     )
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=5)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityMiddleware)
     install_error_handlers(app)

@@ -55,6 +55,13 @@ class CatalogueSnapshot:
                 self._loaded_at = time.monotonic()
             return self._records
 
+    def peek(self) -> Sequence[InitiativeRecord] | None:
+        """The snapshot when it is fresh, else None (without touching the database)."""
+        records = self._records
+        if records is not None and time.monotonic() - self._loaded_at < self._ttl:
+            return records
+        return None
+
     def invalidate(self) -> None:
         with self._lock:
             self._records = None
