@@ -171,3 +171,15 @@ def test_upload_accepts_files_larger_than_a_form_but_not_huge(client: TestClient
     huge = b"name\n" + b"A\n" * 1_500_000
     r = client.post("/landschap/upload", files={"file": ("huge.csv", huge, "text/csv")})
     assert r.status_code == 413
+
+
+def test_demand_downloads(client: TestClient) -> None:
+    svg = client.get("/landschap/vraag.svg", params={"res_65+": "20000"})
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get("/landschap/vraag.csv", params={"res_65+": "20000"}).text)
+        )
+    )
+    older = next(r for r in rows if r["band"] == "65+")
+    assert older["often_lonely"] == "2600" and older["age_group"] == "older"

@@ -296,9 +296,10 @@ def _number(raw: str, *, integer: bool) -> float | int | None:
     return value
 
 
-@router.get("/landschap/vraag", response_class=HTMLResponse)
-def demand(request: Request) -> HTMLResponse:
-    """Supply against demand per age group, with prevalence the user may change."""
+def _demand_view(
+    request: Request,
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str], Filters]:
+    """Supply against demand for the query's prevalence and residents (with errors)."""
     lang = _lang(request)
     filters, errors = _filters(request)
     records = filters.apply(catalogue_records(request))
@@ -330,6 +331,14 @@ def demand(request: Request) -> HTMLResponse:
             errors[r_key] = _("Geef een geheel aantal inwoners (0 of meer).")
             residents[band.id] = None
     view = supply_demand(records, prevalence, residents, request.app.state.knowledge, lang)
+    return view, values, errors, filters
+
+
+@router.get("/landschap/vraag", response_class=HTMLResponse)
+def demand(request: Request) -> HTMLResponse:
+    """Supply against demand per age group, with prevalence the user may change."""
+    view, values, errors, filters = _demand_view(request)
+    query = request.url.query
     context = {
         "view": view,
         "values": values,
@@ -337,6 +346,54 @@ def demand(request: Request) -> HTMLResponse:
         "bands": BANDS,
         "filter_query": urlencode(filters.as_pairs()),
         "filters": filters,
+        "query": query,
     }
     block = "main" if is_htmx(request) else None
     return render(request, "landscape_demand.html", context, block=block)
+
+
+@router.get("/landschap/vraag.svg")
+def demand_svg(request: Request) -> Response:
+    view = _demand_view(request)[0]
+    return Response(
+        view["chart"],
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": 'attachment; filename="landschap-vraag-en-aanbod.svg"'},
+    )
+
+
+@router.get("/landschap/vraag.csv")
+def demand_csv(request: Request) -> Response:
+    view = _demand_view(request)[0]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(
+        [
+            "band",
+            "age_group",
+            "prevalence_percent",
+            "residents",
+            "often_lonely",
+            "initiatives_for_group",
+            "initiatives_incl_all_ages",
+            "per_1000_often_lonely",
+        ]
+    )
+    for r in view["rows"]:
+        w.writerow(
+            [
+                r.band,
+                r.age_group,
+                "" if r.prevalence is None else r.prevalence,
+                "" if r.residents is None else r.residents,
+                "" if r.lonely is None else r.lonely,
+                r.explicit,
+                r.supply,
+                "" if r.per_1000 is None else r.per_1000,
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="landschap-vraag-en-aanbod.csv"'},
+    )

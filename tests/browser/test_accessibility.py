@@ -165,3 +165,28 @@ def test_keyboard_focus_stays_in_the_save_form(page: Page) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#e-consent")).to_be_visible()
     expect(page.locator("#save :focus")).to_have_count(1)
+
+
+def test_landscape_dashboard(page: Page) -> None:
+    page.goto("/landschap?municipality=Gent")
+    expect(page.locator("#gaps")).to_be_visible()
+    page.locator("details").first.evaluate("d => d.open = true")
+    assert_accessible(page)
+
+
+def test_landscape_with_unknown_filter_and_upload_error(page: Page) -> None:
+    page.goto("/landschap?elements=magic")
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_accessible(page)
+    page.locator("#f-file").set_input_files(
+        files=[{"name": "x.csv", "mimeType": "text/csv", "buffer": b"name,colour\nA,red\n"}]
+    )
+    page.get_by_role("button", name="Analyseer").click()
+    expect(page.locator("#error-summary")).to_contain_text("onbekende kolom")
+    assert_accessible(page)
+
+
+def test_landscape_demand(page: Page) -> None:
+    page.goto("/landschap/vraag?res_65%2B=20000&prev_18-34=abc")
+    expect(page.locator("#supply-demand")).to_be_visible()
+    assert_accessible(page)
