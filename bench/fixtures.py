@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from app.advice.knowledge import Knowledge, load_knowledge
-from app.catalogue.csvio import parse_csv
-from app.catalogue.models import Initiative
+from app.catalogue.csvio import parse_records
 from app.catalogue.records import InitiativeRecord
 from app.core.config import Settings
 from app.domain.intake import Intake
@@ -190,12 +189,7 @@ def load_shipped_knowledge() -> Knowledge:
 
 def load_catalogue_records() -> list[InitiativeRecord]:
     """The shipped CSV as records with ids 1..n, as the snapshot would hold them."""
-    records: list[InitiativeRecord] = []
-    for i, item in enumerate(parse_csv(CATALOGUE_CSV.read_text(encoding="utf-8")), start=1):
-        initiative = Initiative.model_validate(item)
-        initiative.id = i
-        records.append(initiative.to_record())
-    return records
+    return list(parse_records(CATALOGUE_CSV.read_text(encoding="utf-8")))
 
 
 def app_settings(database_path: Path) -> Settings:

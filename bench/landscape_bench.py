@@ -29,8 +29,7 @@ from typing import Any
 
 import httpx
 
-from app.catalogue.csvio import parse_csv
-from app.catalogue.models import Initiative
+from app.catalogue.csvio import parse_records
 from app.catalogue.records import InitiativeRecord
 from app.landscape.api_support import labeller
 from app.landscape.facets import Filters
@@ -134,12 +133,7 @@ class StaticCatalogue:
 
 def load_report133() -> tuple[InitiativeRecord, ...]:
     """The fixture as records with ids 1..133, as the snapshot would hold them."""
-    records: list[InitiativeRecord] = []
-    for i, item in enumerate(parse_csv(REPORT133_CSV.read_text(encoding="utf-8")), start=1):
-        initiative = Initiative.model_validate(item)
-        initiative.id = i
-        records.append(initiative.to_record())
-    return tuple(records)
+    return parse_records(REPORT133_CSV.read_text(encoding="utf-8"))
 
 
 def enlarge(base: Sequence[InitiativeRecord], n: int) -> tuple[InitiativeRecord, ...]:

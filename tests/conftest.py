@@ -9,8 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.advice.knowledge import Knowledge, load_knowledge
-from app.catalogue.csvio import parse_csv
-from app.catalogue.models import Initiative
+from app.catalogue.csvio import parse_records
 from app.catalogue.records import InitiativeRecord
 from app.core.config import REPO_ROOT, Settings
 from app.main import create_app
@@ -26,13 +25,7 @@ def knowledge() -> Knowledge:
 
 
 def shipped_records() -> tuple[InitiativeRecord, ...]:
-    items = parse_csv(CATALOGUE_CSV.read_text(encoding="utf-8"))
-    records = []
-    for n, item in enumerate(items, start=1):
-        row = Initiative.model_validate(item)
-        row.id = n
-        records.append(row.to_record())
-    return tuple(records)
+    return parse_records(CATALOGUE_CSV.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

@@ -60,9 +60,7 @@ def _reason(
     return cached
 
 
-def _combination(
-    knowledge: Knowledge, ranked: Sequence[ElementAdvice], facts: Facts, lang: str
-) -> Combination | None:
+def _combination(ranked: Sequence[ElementAdvice], facts: Facts, lang: str) -> Combination | None:
     if len(ranked) < 2:
         return None
     size = COMBINATION_SIZE_MANY_RISKS if facts.risk_factor_count >= 2 else COMBINATION_SIZE
@@ -219,7 +217,7 @@ def advise(
         inferred_dimensions=sorted(d.value for d in facts.inferred_dimensions),
         elements=ranked,
         discouraged=avoid,
-        combination=_combination(knowledge, ranked, facts, lang),
+        combination=_combination(ranked, facts, lang),
         approach=ApproachAdvice(
             id=best_approach.value,
             label=knowledge.label("approach", best_approach.value, lang),

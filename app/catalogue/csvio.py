@@ -13,6 +13,7 @@ from typing import TextIO
 from sqlmodel import Session, delete, select
 
 from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase
+from app.catalogue.records import InitiativeRecord
 from app.domain.vocabulary import INITIATIVE_FACETS, SINGLE_VALUED_FACETS
 
 COLUMNS = (
@@ -184,6 +185,17 @@ def _validate_row(
     if issues:
         return None, issues
     return InitiativeBase.model_validate(data), []
+
+
+def parse_records(text: str) -> tuple[InitiativeRecord, ...]:
+    """A CSV text as in-memory records with ids 1..n, without touching a database
+    (for analysing an upload, and for tests and benchmarks)."""
+    records = []
+    for n, item in enumerate(parse_csv(text), start=1):
+        row = Initiative.model_validate(item)
+        row.id = n
+        records.append(row.to_record())
+    return tuple(records)
 
 
 def _key(name: str, municipality: str | None) -> tuple[str, str]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from app.advice.models import Advice
 from app.catalogue.csvio import ImportResult, import_initiatives
-from app.catalogue.models import Initiative
+from app.catalogue.models import Initiative, SavedIntake
 from app.catalogue.records import InitiativeRecord
+from app.domain.intake import Intake
 
 
 def count_initiatives(session: Session) -> int:
@@ -33,9 +37,41 @@ def load_records(engine: Engine) -> tuple[InitiativeRecord, ...]:
         return tuple(r.to_record() for r in rows)
 
 
+def initiatives_by_ids(engine: Engine, ids: Iterable[int]) -> list[Initiative]:
+    """Full rows of the given initiatives, in id order (for export)."""
+    wanted = set(ids)
+    with Session(engine) as session:
+        rows = session.exec(select(Initiative).order_by(Initiative.id))  # type: ignore[arg-type]
+        return [r for r in rows if r.id in wanted]
+
+
+def save_anonymous(engine: Engine, intake: Intake, advice: Advice) -> str:
+    """Store a pseudonymous record of one advice (explicit consent only); return its code.
+
+    No names, free text or scale answers, and the month instead of a date.
+    """
+    record = SavedIntake(
+        code=secrets.token_hex(4),
+        month=datetime.now(UTC).strftime("%Y-%m"),
+        age_group=intake.age_group.value,
+        profile=advice.profile.id,
+        course=advice.course,
+        dimensions=advice.dimensions,
+        socially_isolated=intake.socially_isolated,
+        risk_factors=[r.value for r in intake.risk_factors],
+        djg6_band=str(advice.scales["djg6"]["band"]) if advice.scales else None,
+        municipality=intake.municipality,
+        advised=[e.id for e in advice.elements[:5]],
+    )
+    with Session(engine) as session:
+        session.add(record)
+        session.commit()
+        return record.code
+
+
 class CatalogueSnapshot:
-    """An immutable copy of the catalogue for matching, refreshed after `ttl` seconds
-    or on `invalidate()`, so that an advice does not query the database."""
+    """An immutable copy of the catalogue for matching and the landscape, reloaded after
+    `ttl` seconds, so that an advice does not query the database."""
 
     def __init__(self, engine: Engine, ttl: float) -> None:
         self._engine = engine
@@ -45,9 +81,8 @@ class CatalogueSnapshot:
         self._lock = threading.Lock()
 
     def get(self) -> Sequence[InitiativeRecord]:
-        now = time.monotonic()
-        records = self._records
-        if records is not None and now - self._loaded_at < self._ttl:
+        records = self.peek()
+        if records is not None:
             return records
         with self._lock:
             if self._records is None or time.monotonic() - self._loaded_at >= self._ttl:
@@ -61,7 +96,3 @@ class CatalogueSnapshot:
         if records is not None and time.monotonic() - self._loaded_at < self._ttl:
             return records
         return None
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._records = None

@@ -53,8 +53,10 @@ def is_cross_site(scope: Scope) -> bool:
     if fetch_site is not None:
         return fetch_site not in ("same-origin", "none")
     origin = _header(scope, b"origin")
-    if origin is None or origin == "null":
-        return origin == "null"
+    if origin is None:  # not a browser, or a same-origin request of an old one
+        return False
+    if origin == "null":  # opaque origin: sandboxed frame, file:, privacy redirect
+        return True
     host = _header(scope, b"host")
     return urlsplit(origin).netloc != host
 

@@ -226,5 +226,3 @@ INITIATIVE_FACETS: dict[str, type[StrEnum]] = {
     "approach": Approach,
 }
 SINGLE_VALUED_FACETS = frozenset({"geographic_level", "effect_ladder", "primary_actor"})
-
-YOUNG_AGE_GROUPS = frozenset({AgeGroup.children, AgeGroup.youth, AgeGroup.young_adults})

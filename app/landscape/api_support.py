@@ -10,18 +10,6 @@ from app.advice.knowledge import Knowledge
 from app.catalogue.records import InitiativeRecord
 from app.domain.vocabulary import ElementId
 
-SECTION_OF_FACET = {
-    "prevention_levels": "prevention_levels",
-    "dimensions": "dimensions",
-    "age_groups": "age_groups",
-    "risk_factors": "risk_factors",
-    "geographic_level": "geographic_level",
-    "effect_ladder": "effect_ladder",
-    "primary_actor": "primary_actor",
-    "course": "course",
-    "approach": "approach",
-}
-
 
 def labeller(knowledge: Knowledge, lang: str) -> Callable[[str, str], str]:
     """label(facet_or_section, id) in the given language."""
@@ -29,7 +17,7 @@ def labeller(knowledge: Knowledge, lang: str) -> Callable[[str, str], str]:
     def label(section: str, id_: str) -> str:
         if section == "elements":
             return knowledge.elements[ElementId(id_)].label.get(lang)
-        return knowledge.label(SECTION_OF_FACET.get(section, section), id_, lang)
+        return knowledge.label(section, id_, lang)
 
     return label
 

@@ -17,7 +17,12 @@ from app.landscape.api_support import labeller
 from app.landscape.charts import Bar, bar_chart
 from app.landscape.facets import FACETS, facet_ids, values_of
 from app.landscape.gaps import find_gaps, render_gaps
-from app.landscape.service import element_count_distribution, facet_counts, percent
+from app.landscape.service import (
+    all_facet_counts,
+    element_count_distribution,
+    facet_counts,
+    percent,
+)
 
 MATRIX_COLUMNS = (
     "elements",
@@ -75,30 +80,30 @@ class FacetTable:
 
 
 def facet_table(
-    records: Sequence[InitiativeRecord], facet: str, label: Callable[[str, str], str]
+    records: Sequence[InitiativeRecord],
+    facet: str,
+    label: Callable[[str, str], str],
+    counts: Mapping[str, Mapping[str, int]] | None = None,
 ) -> FacetTable:
+    """One facet (or "element_count") as a labelled table; `counts` from all_facet_counts."""
     n = len(records)
-    titles = facet_titles()
+    title = facet_titles()[facet]
     if facet == "element_count":
-        dist = element_count_distribution(records)
-        rows = [(b, b, c, percent(c, n)) for b, c in dist.items()]
-        return FacetTable(facet, titles[facet], rows, n)
-    counts = facet_counts(records, facet)
-    rows = [(i, label(facet, i), c, percent(c, n)) for i, c in counts.items()]
-    return FacetTable(facet, titles[facet], rows, n)
+        dist = counts["element_count"] if counts else element_count_distribution(records)
+        return FacetTable(facet, title, [(b, b, c, percent(c, n)) for b, c in dist.items()], n)
+    values = counts[facet] if counts else facet_counts(records, facet)
+    rows = [(i, label(facet, i), c, percent(c, n)) for i, c in values.items()]
+    return FacetTable(facet, title, rows, n)
 
 
-def all_facet_tables(
+def overview(
     records: Sequence[InitiativeRecord], knowledge: Knowledge, lang: str
-) -> list[FacetTable]:
+) -> tuple[list[FacetTable], list[dict[str, Any]]]:
+    """Every facet table and the gaps, from one count of the records."""
     label = labeller(knowledge, lang)
-    return [facet_table(records, f, label) for f in (*FACETS, "element_count")]
-
-
-def gaps(
-    records: Sequence[InitiativeRecord], knowledge: Knowledge, lang: str
-) -> list[dict[str, Any]]:
-    return render_gaps(find_gaps(records, labeller(knowledge, lang)), knowledge.gaps, lang)
+    counts = all_facet_counts(records)
+    tables = [facet_table(records, f, label, counts) for f in (*FACETS, "element_count")]
+    return tables, render_gaps(find_gaps(records, label, counts), knowledge.gaps, lang)
 
 
 def matrix_rows(

@@ -13,9 +13,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from app.catalogue.csvio import CsvImportError, CsvIssue, parse_csv, write_csv
-from app.catalogue.models import Initiative
+from app.catalogue.csvio import CsvImportError, CsvIssue, parse_records, write_csv
 from app.catalogue.records import InitiativeRecord
+from app.catalogue.service import initiatives_by_ids
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
 from app.landscape.api_support import catalogue_records, labeller
@@ -24,11 +24,10 @@ from app.landscape.service import Cell, crosstab
 from app.landscape.view import (
     BANDS,
     MATRIX_COLUMNS,
-    all_facet_tables,
     facet_table,
     facet_titles,
-    gaps,
     matrix_rows,
+    overview,
     supply_demand,
 )
 from app.web.templating import is_htmx, render
@@ -104,6 +103,7 @@ def _dashboard_context(
 ) -> dict[str, Any]:
     knowledge = request.app.state.knowledge
     cross, cross_errors = _crosstab_view(records, request, lang)
+    tables, gaps = overview(records, knowledge, lang)
     page = _page_number(request)
     pages = max(1, -(-len(records) // PAGE_SIZE))
     page = min(page, pages)
@@ -115,8 +115,8 @@ def _dashboard_context(
         "filters": filters,
         "filter_query": filter_query,
         "errors": {**errors, **cross_errors},
-        "tables": all_facet_tables(records, knowledge, lang),
-        "gaps": gaps(records, knowledge, lang),
+        "tables": tables,
+        "gaps": gaps,
         "cross": cross,
         "matrix": matrix_rows(records[start : start + PAGE_SIZE], knowledge, lang),
         "matrix_columns": MATRIX_COLUMNS,
@@ -183,15 +183,7 @@ def table_csv(request: Request, facet: str) -> Response:
 def matrix_csv(request: Request) -> Response:
     """The filtered matrix in the exchange format of DOMAIN.md §6."""
     _f, records = _filtered(request)
-    ids = {r.id for r in records}
-    from sqlmodel import Session, select
-
-    with Session(request.app.state.engine) as session:
-        rows = [
-            i
-            for i in session.exec(select(Initiative).order_by(Initiative.id))  # type: ignore[arg-type]
-            if i.id in ids
-        ]
+    rows = initiatives_by_ids(request.app.state.engine, (r.id for r in records))
     out = io.StringIO()
     write_csv(rows, out)
     return Response(
@@ -264,18 +256,13 @@ async def upload(request: Request) -> HTMLResponse:
                 upload_errors.append(_("Het bestand is groter dan 2 MB."))
             else:
                 try:
-                    items = parse_csv(data.decode("utf-8"))
+                    records = list(parse_records(data.decode("utf-8")))
                 except UnicodeDecodeError:
                     upload_errors.append(
                         _("Het bestand is geen UTF-8-tekst. Bewaar het als CSV UTF-8.")
                     )
                 except CsvImportError as exc:
                     upload_errors.extend(_issue_text(i) for i in exc.issues)
-                else:
-                    for n, item in enumerate(items, start=1):
-                        row = Initiative.model_validate(item)
-                        row.id = n
-                        records.append(row.to_record())
     if upload_errors:
         context = _dashboard_context(request, all_records, all_records, Filters(), {}, lang)
         context["upload_errors"] = upload_errors

@@ -6,24 +6,23 @@ returns only the part that changes. Routes stay thin: answers → Intake → eng
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from app.advice.engine import advise
 from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
-from app.catalogue.models import SavedIntake
+from app.catalogue.service import save_anonymous
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
 from app.domain.scales import DJG6_ITEMS, score_djg6
 from app.domain.vocabulary import DjgAnswer
 from app.web.intake_form import (
     DJG6_FIELDS,
+    STEP_BY_ID,
     STEP_IDS,
     Answers,
     first_invalid_step,
@@ -64,15 +63,7 @@ def _render_step(
     request: Request, step_id: str, answers: Answers, errors: dict[str, str], knowledge: Knowledge
 ) -> HTMLResponse:
     prev, nxt = neighbours(step_id)
-    step_fields = {
-        "context": ("age_group", "municipality"),
-        "questions": ("problem_nature", "wants_contact", "coping"),
-        "course": ("duration_months", "course"),
-        "dimensions": ("dimensions", "socially_isolated"),
-        "risks": ("risk_factors", "crisis_signs"),
-        "scale": DJG6_FIELDS,
-        "review": (),
-    }[step_id]
+    step_fields = STEP_BY_ID[step_id].fields
     context: dict[str, Any] = {
         "step": step_id,
         "steps": STEP_IDS,
@@ -275,7 +266,7 @@ def _result_context(request: Request, answers: Answers, advice: Advice) -> dict[
 
 
 @router.post("/advies/bewaar", response_class=HTMLResponse)
-async def save_anonymous(request: Request) -> Response:
+async def save_anonymous_page(request: Request) -> Response:
     """Store a pseudonymous record of this advice, on explicit request only."""
     form = await request.form()
     set_language(request.scope.get("state", {}).get("lang", "nl"))
@@ -293,22 +284,6 @@ async def save_anonymous(request: Request) -> Response:
     if form.get("consent") != "yes":
         context["save_error"] = _("Vink aan dat u dit anonieme record wilt bewaren.")
     else:
-        record = SavedIntake(
-            code=secrets.token_hex(4),
-            month=datetime.now(UTC).strftime("%Y-%m"),
-            age_group=intake.age_group.value,
-            profile=advice.profile.id,
-            course=advice.course,
-            dimensions=advice.dimensions,
-            socially_isolated=intake.socially_isolated,
-            risk_factors=[r.value for r in intake.risk_factors],
-            djg6_band=str(advice.scales["djg6"]["band"]) if advice.scales else None,
-            municipality=intake.municipality,
-            advised=[e.id for e in advice.elements[:5]],
-        )
-        with Session(request.app.state.engine) as session:
-            session.add(record)
-            session.commit()
-            context["saved"] = {"code": record.code}
+        context["saved"] = {"code": save_anonymous(request.app.state.engine, intake, advice)}
     block = "save" if is_htmx(request) else None
     return render(request, "result.html", context, block=block)
