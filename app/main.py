@@ -19,7 +19,7 @@ from app.core.db import init_db, make_engine
 from app.core.i18n import LanguageMiddleware
 from app.core.limits import BodySizeLimit
 from app.core.security import SecurityMiddleware
-from app.web import landscape_pages, pages
+from app.web import landscape_pages, pages, result
 from app.web.templating import STATIC_DIR
 
 log = logging.getLogger("eenzaamheidswijzer")
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(initiatives.router)
     app.include_router(landscape.router)
     app.include_router(pages.router)
+    app.include_router(result.router)
     app.include_router(landscape_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -299,7 +299,7 @@ def test_html_404_page(client: TestClient) -> None:
 
 
 def test_html_500_page(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.web.pages as pages
+    import app.web.result as pages
 
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("internal detail")
