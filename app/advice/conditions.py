@@ -52,6 +52,7 @@ SCALAR_FACTS: dict[str, type[StrEnum] | None] = {
 BOOL_FACTS = {"wants_contact", "socially_isolated"}
 NUMBER_FACTS = {
     "duration_months",
+    "age",
     "risk_factor_count",
     "djg6_total",
     "djg6_emotional",

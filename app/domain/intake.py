@@ -20,6 +20,26 @@ from app.domain.vocabulary import (
     RiskFactor,
 )
 
+# Age bands of the intake (DOMAIN.md §2; the project's convention, shown in the UI).
+AGE_BANDS: tuple[tuple[AgeGroup, int, int | None], ...] = (
+    (AgeGroup.children, 0, 11),
+    (AgeGroup.youth, 12, 17),
+    (AgeGroup.young_adults, 18, 25),
+    (AgeGroup.adults, 26, 59),
+    (AgeGroup.older, 60, None),
+)
+# The persona of de Jong-Gierveld & van Tilburg (2022) starts at 75.
+OLDER_AGE_FROM = 75
+
+
+def age_group_for(age: int) -> AgeGroup:
+    """The age group an age in years falls in."""
+    for group, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return group
+    raise ValueError(f"no age group for {age}")
+
+
 # Young (1982) called loneliness chronic when it lasts two or more consecutive years;
 # Machielse & Ariaans (2020) describe structural problems as lasting "many years".
 CHRONIC_FROM_MONTHS = 24
@@ -34,6 +54,7 @@ class Intake(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Required unless `age` is given (v1.1); then it derives from the age.
     age_group: AgeGroup
     problem_nature: ProblemNature
     wants_contact: StrictBool
@@ -46,6 +67,26 @@ class Intake(BaseModel):
     djg6: list[DjgAnswer] | None = Field(default=None, min_length=6, max_length=6)
     municipality: Annotated[str, Field(max_length=80)] | None = None
     crisis_signs: list[CrisisSign] = Field(default_factory=list, max_length=2)
+    age: Annotated[int, Field(strict=True, ge=0, le=120)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _age_group_from_age(cls, data: object) -> object:
+        """v1.1: an age in years stands in for the age group; the two must agree."""
+        if not isinstance(data, dict) or data.get("age") is None:
+            return data
+        age = data["age"]
+        if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
+            return data  # the field validator reports it
+        derived = age_group_for(age)
+        given = data.get("age_group")
+        if given is None:
+            return {**data, "age_group": derived.value}
+        if given != derived.value:
+            raise ValueError(
+                f"age_group: '{given}' does not fit age {age} (that is '{derived.value}')"
+            )
+        return data
 
     @field_validator("dimensions", "risk_factors", "crisis_signs")
     @classmethod
@@ -86,6 +127,7 @@ class Facts:
         i = self.intake
         return {
             "age_group": i.age_group,
+            "age": i.age,
             "problem_nature": i.problem_nature,
             "wants_contact": i.wants_contact,
             "coping": i.coping,
@@ -140,7 +182,10 @@ def derive_facts(intake: Intake) -> Facts:
         if djg6.social >= SUBSCALE_PRESENT_FROM:
             inferred.add(Dimension.social)
     inferred_only = frozenset(inferred - given)
-    risks = frozenset(intake.risk_factors)
+    risks = set(intake.risk_factors)
+    if intake.age is not None and intake.age >= OLDER_AGE_FROM:
+        risks.add(RiskFactor.older_age)  # DOMAIN.md §2: 75+ is the persona's older age
+        risks.discard(RiskFactor.none)
     specific = risks - {RiskFactor.none, RiskFactor.other}
     return Facts(
         intake=intake,
@@ -150,6 +195,6 @@ def derive_facts(intake: Intake) -> Facts:
         djg6=djg6,
         dimensions=given | inferred_only,
         inferred_dimensions=inferred_only,
-        risk_factors=risks,
+        risk_factors=frozenset(risks),
         risk_factor_count=len(specific),
     )
