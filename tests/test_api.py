@@ -168,7 +168,7 @@ def test_elements_profiles_vocabulary_rules(client: TestClient) -> None:
 
 def test_initiatives(client: TestClient) -> None:
     page = client.get("/api/v1/initiatives").json()
-    assert page["total"] == 22
+    assert page["total"] == 19
     names = {i["name"] for i in page["items"]}
     assert {"Telefoonster", "Zelfmoordlijn 1813", "Tele-Onthaal 106", "Awel 102"} <= names
     gent = client.get("/api/v1/initiatives", params={"municipality": "gent"}).json()

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote_plus
 
-from app.advice.knowledge import CompiledRule, Knowledge
+from app.advice.knowledge import CompiledRule, Knowledge, SignalDef
 from app.advice.models import (
     Advice,
     ApproachAdvice,
     Combination,
     ContactOut,
+    Coverage,
     DiscouragedElement,
     ElementAdvice,
+    InitiativeMatch,
+    PlanItem,
     ProfileAdvice,
     Reason,
+    RegularService,
+    Resolution,
+    SharedReason,
     Signal,
 )
 from app.catalogue.matching import MatchRequest, match_initiatives
 from app.catalogue.records import InitiativeRecord
 from app.domain.intake import Facts, Intake, derive_facts
+from app.domain.places import Places
 from app.domain.vocabulary import Approach, DjgBand, ElementId, Evidence
 
 _LEVEL_ORDER = {"danger": 0, "warning": 1, "info": 2}
@@ -84,122 +93,366 @@ def _combination(ranked: Sequence[ElementAdvice], facts: Facts, lang: str) -> Co
     )
 
 
+# The plan: the best three elements; the fourth and fifth join in rank order while each
+# adds a group the plan lacks and scores at least half of the best, or scores nearly as
+# high as the best (de Jong-Gierveld & van Tilburg 2022: combine elements that address
+# different things). Pinned safety elements rank first.
+PLAN_MIN = 3
+PLAN_MAX = 5
+PLAN_EXTRA_SHARE = 0.5
+PLAN_NEAR_SHARE = 0.85
+
+_RESOLUTION_TEXT = {
+    "nl": {
+        "profile": "{label} wordt niet voorgesteld, ook al pleiten andere regels ervoor: {why}",
+        "discourage": "{label} wordt niet voorgesteld, ook al pleiten andere regels ervoor: {why}",
+    },
+    "en": {
+        "profile": "{label} is not proposed, although other rules argue for it: {why}",
+        "discourage": "{label} is not proposed, although other rules argue for it: {why}",
+    },
+}
+
+
+@dataclass
+class Scored:
+    """What the rules say about one intake, before conflicts are resolved."""
+
+    scores: dict[ElementId, float] = field(default_factory=lambda: defaultdict(float))
+    fit: set[ElementId] = field(default_factory=set)
+    reasons: dict[ElementId, list[Reason]] = field(default_factory=lambda: defaultdict(list))
+    personal: dict[ElementId, list[Reason]] = field(default_factory=lambda: defaultdict(list))
+    raised_by: dict[ElementId, list[str]] = field(default_factory=lambda: defaultdict(list))
+    discouraged: dict[ElementId, list[Reason]] = field(default_factory=lambda: defaultdict(list))
+    approach_scores: dict[Approach, float] = field(default_factory=lambda: defaultdict(float))
+    approach_reasons: dict[Approach, list[Reason]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    signal_ids: list[str] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+    pinned: list[ElementId] = field(default_factory=list)
+
+
+def score_rules(facts: Facts, knowledge: Knowledge, lang: str) -> Scored:
+    """Apply every rule that holds for these facts."""
+    out = Scored()
+    fact_map = facts.as_mapping()
+    for rule in knowledge.rules:
+        if not rule.matches(fact_map):
+            continue
+        out.fired.append(rule.rule.id)
+        # A rule that holds for everyone (the evidence tiers) ranks, but says nothing of fit.
+        personal = bool(rule.rule.when)
+        for effect in rule.rule.effects:
+            if effect.raise_ is not None:
+                w = effect.weight or 0.0
+                reason = _reason(knowledge, rule, lang, "raise", w)
+                out.scores[effect.raise_] += w
+                out.reasons[effect.raise_].append(reason)
+                if personal:
+                    out.fit.add(effect.raise_)
+                    out.personal[effect.raise_].append(reason)
+                    out.raised_by[effect.raise_].append(rule.rule.id)
+                if effect.pin and effect.raise_ not in out.pinned:
+                    out.pinned.append(effect.raise_)
+            elif effect.lower is not None:
+                w = effect.weight or 0.0
+                out.scores[effect.lower] -= w
+                out.reasons[effect.lower].append(_reason(knowledge, rule, lang, "lower", w))
+            elif effect.discourage is not None:
+                out.discouraged[effect.discourage].append(
+                    _reason(knowledge, rule, lang, "discourage", None)
+                )
+            elif effect.approach is not None:
+                w = effect.weight or 0.0
+                out.approach_scores[effect.approach] += w
+                out.approach_reasons[effect.approach].append(
+                    _reason(knowledge, rule, lang, "approach", w)
+                )
+            elif effect.signal is not None and effect.signal not in out.signal_ids:
+                out.signal_ids.append(effect.signal)
+    return out
+
+
+def resolve_conflicts(
+    scored: Scored, facts: Facts, knowledge: Knowledge, lang: str
+) -> list[Resolution]:
+    """Make the advice coherent: the profile's direction and every discouragement win.
+
+    Elements the profile rules out become discouraged (with the profile's reason); an
+    element both raised and discouraged is discouraged. Each such conflict is explained.
+    """
+    profile = knowledge.profiles[facts.profile_id]
+    texts = _RESOLUTION_TEXT.get(lang, _RESOLUTION_TEXT["nl"])
+    if profile.not_in_plan_reason is not None:
+        reason = Reason(
+            rule=f"profile-{profile.id}",
+            text=profile.not_in_plan_reason.get(lang),
+            source="; ".join(profile.sources),
+            strength=profile.strength.value,
+            effect="discourage",
+        )
+        for e in profile.not_in_plan:
+            scored.discouraged[e].insert(0, reason)
+    resolutions: list[Resolution] = []
+    for e in sorted(scored.discouraged, key=lambda e: knowledge.element_order[e]):
+        if e not in scored.fit or e in scored.pinned:
+            continue
+        first = scored.discouraged[e][0]
+        label = knowledge.elements[e].label.get(lang)
+        kind = "profile" if first.rule.startswith("profile-") else "discourage"
+        resolutions.append(
+            Resolution(
+                element=e.value,
+                label=label,
+                outcome="discouraged",
+                text=texts[kind].format(label=label, why=first.text),
+                rules=[*dict.fromkeys(scored.raised_by[e]), first.rule],
+                source=first.source,
+            )
+        )
+    # A pinned (safety) element is never discouraged, and it ranks above every other
+    # element, so that the ranking stays best first with safety at its head.
+    others = [v for e, v in scored.scores.items() if e not in scored.pinned and e in scored.fit]
+    lift = max(others, default=0.0) + 1.0
+    for n, e in enumerate(scored.pinned):
+        scored.discouraged.pop(e, None)
+        scored.scores[e] = max(scored.scores[e], lift + len(scored.pinned) - n - 1)
+    return resolutions
+
+
+def _element(
+    knowledge: Knowledge, e: ElementId, score: float, reasons: list[Reason], lang: str
+) -> ElementAdvice:
+    el = knowledge.elements[e]
+    return ElementAdvice(
+        id=e.value,
+        label=el.label.get(lang),
+        evidence=el.evidence.value,
+        group=el.group.value,
+        score=round(score, 2),
+        reasons=reasons,
+    )
+
+
+def rank_elements(scored: Scored, knowledge: Knowledge, lang: str) -> list[ElementAdvice]:
+    """Advised elements, best first: personal fit, positive score, not discouraged."""
+    order = knowledge.element_order
+
+    def key(e: ElementId) -> tuple[bool, float, int, int]:
+        return (
+            e not in scored.pinned,  # safety first (a crisis)
+            -round(scored.scores[e], 6),
+            _EVIDENCE_ORDER[knowledge.elements[e].evidence],
+            order[e],
+        )
+
+    candidates = [
+        e
+        for e in scored.fit | set(scored.pinned)
+        if e not in scored.discouraged and (scored.scores[e] > 0 or e in scored.pinned)
+    ]
+    candidates.sort(key=key)
+    ranked = [_element(knowledge, e, scored.scores[e], scored.reasons[e], lang) for e in candidates]
+    if len(ranked) < PLAN_MIN:
+        # Too few personal reasons: complete with the best-evidenced elements left.
+        spare = [
+            e
+            for e in knowledge.elements
+            if e not in candidates and e not in scored.discouraged and scored.scores[e] > 0
+        ]
+        spare.sort(key=key)
+        ranked += [
+            _element(knowledge, e, scored.scores[e], scored.reasons[e], lang)
+            for e in spare[: PLAN_MIN - len(ranked)]
+        ]
+    return ranked
+
+
+def choose_plan(ranked: Sequence[ElementAdvice]) -> list[ElementAdvice]:
+    """The 3-5 elements a professional proposes first: always the head of the ranking."""
+    plan = list(ranked[:PLAN_MIN])
+    if not plan:
+        return plan
+    top = ranked[0].score
+    groups = {el.group for el in plan}
+    for el in ranked[PLAN_MIN:PLAN_MAX]:
+        new_group = el.group not in groups and el.score >= PLAN_EXTRA_SHARE * top
+        if not (new_group or el.score >= PLAN_NEAR_SHARE * top):
+            break
+        plan.append(el)
+        groups.add(el.group)
+    return plan
+
+
+# A plan line longer than this is cut to its first sentence.
+WHY_MAX_CHARS = 240
+
+
+def _short(text: str) -> str:
+    if len(text) <= WHY_MAX_CHARS or ". " not in text:
+        return text
+    return text.split(". ", 1)[0] + "."
+
+
+def plan_items(
+    plan: Sequence[ElementAdvice], scored: Scored, knowledge: Knowledge, lang: str
+) -> list[PlanItem]:
+    """One plain line of why per plan element: its strongest personal reason."""
+    items = []
+    used: set[str] = set()
+    for el in plan:
+        e = ElementId(el.id)
+        own = scored.personal.get(e) or scored.reasons[e]
+        # The strongest reason not yet given for an earlier plan element, so that each
+        # line says something of its own.
+        fresh = [r for r in own if r.rule not in used] or own
+        best = max(fresh, key=lambda r: r.weight or 0.0) if fresh else None
+        if best is not None:
+            used.add(best.rule)
+        items.append(
+            PlanItem(
+                id=el.id,
+                label=el.label,
+                evidence=el.evidence,
+                why=_short(best.text) if best else "",
+                source=best.source if best else "",
+                strength=best.strength if best else "",
+                client_text=knowledge.client_texts[e].get(lang),
+            )
+        )
+    return items
+
+
+def shared_reasons(elements: Sequence[ElementAdvice]) -> list[SharedReason]:
+    """Reasons that hold for two or more advised elements, said once."""
+    by_rule: dict[str, tuple[Reason, list[str]]] = {}
+    for el in elements:
+        for r in el.reasons:
+            if r.effect != "raise":
+                continue
+            entry = by_rule.setdefault(r.rule, (r, []))
+            if el.id not in entry[1]:
+                entry[1].append(el.id)
+    return [
+        SharedReason(rule=r.rule, text=r.text, source=r.source, strength=r.strength, elements=ids)
+        for r, ids in by_rule.values()
+        if len(ids) >= 2
+    ]
+
+
+def coverage(
+    plan: Sequence[str],
+    offers: Sequence[InitiativeMatch],
+    municipality: str | None,
+    age_group: str,
+    knowledge: Knowledge,
+    lang: str,
+) -> Coverage:
+    """Which plan elements nothing reachable delivers, and where such help is usually found."""
+    delivered = {e for o in offers for e in o.plan_elements}
+    local_found = any(o.plan_elements for o in offers if o.place in ("municipality", "region"))
+    uncovered = [e for e in plan if e not in delivered]
+    wanted = uncovered or ([] if local_found or municipality is None else list(plan))
+    services: list[tuple[int, int, RegularService]] = []
+    for n, s in enumerate(knowledge.services):
+        if s.age_groups and age_group not in s.age_groups:
+            continue
+        hits = [e for e in wanted if ElementId(e) in s.elements]
+        if not hits:
+            continue
+        query = f"{s.query} {municipality}" if municipality else s.query
+        services.append(
+            (
+                -len(hits),
+                n,
+                RegularService(
+                    id=s.id,
+                    label=s.label.get(lang),
+                    description=s.description.get(lang),
+                    elements=hits,
+                    url=knowledge.service_search_url.format(query=quote_plus(query)),
+                ),
+            )
+        )
+    services.sort(key=lambda t: t[:2])
+    return Coverage(
+        municipality=municipality,
+        local_found=local_found,
+        uncovered=uncovered,
+        services=[t[2] for t in services],
+    )
+
+
 def advise(
     intake: Intake,
     knowledge: Knowledge,
     catalogue: Sequence[InitiativeRecord] = (),
     lang: str = "nl",
     initiative_limit: int = 8,
+    places: Places | None = None,
 ) -> Advice:
-    """Compute the advice for one intake; deterministic, every element carries its trace."""
+    """Compute the advice for one intake; deterministic, every element carries its trace.
+
+    Stages: derive facts → score by rules → resolve conflicts → rank → choose the plan →
+    match offers → explain.
+    """
     facts = derive_facts(intake)
-    fact_map = facts.as_mapping()
-
-    scores: dict[ElementId, float] = defaultdict(float)
-    fit: set[ElementId] = set()
-    reasons: dict[ElementId, list[Reason]] = defaultdict(list)
-    discouraged: dict[ElementId, list[Reason]] = defaultdict(list)
-    approach_scores: dict[Approach, float] = defaultdict(float)
-    approach_reasons: dict[Approach, list[Reason]] = defaultdict(list)
-    signal_ids: list[str] = []
-    fired: list[str] = []
-
-    for rule in knowledge.rules:
-        if not rule.matches(fact_map):
-            continue
-        fired.append(rule.rule.id)
-        # A rule that holds for everyone (the evidence tiers) ranks, but says nothing of fit.
-        personal = bool(rule.rule.when)
-        for effect in rule.rule.effects:
-            if effect.raise_ is not None:
-                w = effect.weight or 0.0
-                scores[effect.raise_] += w
-                reasons[effect.raise_].append(_reason(knowledge, rule, lang, "raise", w))
-                if personal:
-                    fit.add(effect.raise_)
-            elif effect.lower is not None:
-                w = effect.weight or 0.0
-                scores[effect.lower] -= w
-                reasons[effect.lower].append(_reason(knowledge, rule, lang, "lower", w))
-            elif effect.discourage is not None:
-                discouraged[effect.discourage].append(
-                    _reason(knowledge, rule, lang, "discourage", None)
-                )
-            elif effect.approach is not None:
-                w = effect.weight or 0.0
-                approach_scores[effect.approach] += w
-                approach_reasons[effect.approach].append(
-                    _reason(knowledge, rule, lang, "approach", w)
-                )
-            elif effect.signal is not None and effect.signal not in signal_ids:
-                signal_ids.append(effect.signal)
-
+    scored = score_rules(facts, knowledge, lang)
+    resolutions = resolve_conflicts(scored, facts, knowledge, lang)
+    ranked = rank_elements(scored, knowledge, lang)
+    plan = choose_plan(ranked)
+    plan_ids = [el.id for el in plan]
+    elements = ranked
     order = knowledge.element_order
-    candidates = [e for e in fit if e not in discouraged and scores[e] > 0]
-    candidates.sort(
-        key=lambda e: (
-            -round(scores[e], 6),
-            _EVIDENCE_ORDER[knowledge.elements[e].evidence],
-            order[e],
-        )
-    )
-    ranked = [
-        ElementAdvice(
-            id=e.value,
-            label=knowledge.elements[e].label.get(lang),
-            evidence=knowledge.elements[e].evidence.value,
-            group=knowledge.elements[e].group.value,
-            score=round(scores[e], 2),
-            reasons=reasons[e],
-        )
-        for e in candidates
-    ]
     avoid = [
         DiscouragedElement(
-            id=e.value, label=knowledge.elements[e].label.get(lang), reasons=discouraged[e]
+            id=e.value, label=knowledge.elements[e].label.get(lang), reasons=scored.discouraged[e]
         )
-        for e in sorted(discouraged, key=lambda e: order[e])
+        for e in sorted(scored.discouraged, key=lambda e: order[e])
     ]
 
     approach_order = list(Approach)
     best_approach = (
         max(
             approach_order,
-            key=lambda a: (round(approach_scores[a], 6), -approach_order.index(a)),
+            key=lambda a: (round(scored.approach_scores[a], 6), -approach_order.index(a)),
         )
-        if approach_scores
+        if scored.approach_scores
         else Approach.organised
     )
 
     profile = knowledge.profiles[facts.profile_id]
-    signals = [knowledge.signals[s] for s in signal_ids]
+    signals = [knowledge.signals[s] for s in scored.signal_ids]
     signals.sort(key=lambda s: _LEVEL_ORDER[s.level])
 
     lonely = facts.djg6 is None or facts.djg6.band is not DjgBand.not_lonely
-    matches = (
-        match_initiatives(
-            MatchRequest(
-                element_scores={el.id: el.score for el in ranked},
-                discouraged=frozenset(e.value for e in discouraged),
-                age_group=intake.age_group.value,
-                lonely=lonely,
-                dimensions=frozenset(d.value for d in facts.dimensions),
-                socially_isolated=intake.socially_isolated,
-                risk_factors=frozenset(r.value for r in facts.risk_factors),
-                municipality=intake.municipality,
-                limit=initiative_limit,
-            ),
-            catalogue,
-            label=lambda section, id_: (
-                knowledge.elements[ElementId(id_)].label.get(lang)
-                if section == "elements"
-                else knowledge.label(section, id_, lang)
-            ),
-            lang=lang,
-        )
-        if catalogue
-        else []
+    matches = match_initiatives(
+        MatchRequest(
+            element_scores={el.id: el.score for el in elements},
+            discouraged=frozenset(e.value for e in scored.discouraged),
+            age_group=intake.age_group.value,
+            lonely=lonely,
+            dimensions=frozenset(d.value for d in facts.dimensions),
+            socially_isolated=intake.socially_isolated,
+            risk_factors=frozenset(r.value for r in facts.risk_factors),
+            municipality=intake.municipality,
+            limit=initiative_limit,
+            plan=tuple(plan_ids),
+            discouraged_why={e.value: rs[0].text for e, rs in scored.discouraged.items() if rs},
+            helplines=knowledge.helplines,
+        ),
+        catalogue,
+        label=lambda section, id_: (
+            knowledge.elements[ElementId(id_)].label.get(lang)
+            if section == "elements"
+            else knowledge.label(section, id_, lang)
+        ),
+        lang=lang,
+        places=places,
     )
+    home = matches.municipality
+    place_name = home.name if home else intake.municipality
 
     return Advice(
         profile=ProfileAdvice(
@@ -210,37 +463,46 @@ def advise(
             sources=profile.sources,
             strength=profile.strength.value,
         ),
+        age_group=intake.age_group.value,
         course=facts.course.value,
         course_basis=facts.course_basis.value,
         scales={"djg6": facts.djg6.as_dict()} if facts.djg6 else {},
         dimensions=sorted(d.value for d in facts.dimensions),
         inferred_dimensions=sorted(d.value for d in facts.inferred_dimensions),
-        elements=ranked,
+        elements=elements,
         discouraged=avoid,
-        combination=_combination(ranked, facts, lang),
+        combination=_combination(plan, facts, lang),
         approach=ApproachAdvice(
             id=best_approach.value,
             label=knowledge.label("approach", best_approach.value, lang),
-            reasons=approach_reasons[best_approach],
+            reasons=scored.approach_reasons[best_approach],
         ),
-        initiatives=matches,
-        signals=[
-            Signal(
-                id=s.id,
-                level=s.level,
-                text=s.text.get(lang),
-                source=s.source,
-                contacts=[
-                    ContactOut(
-                        name=c.name,
-                        phone=c.phone,
-                        url=c.url,
-                        note=c.note.get(lang) if c.note else None,
-                    )
-                    for c in s.contacts
-                ],
+        initiatives=matches.offers,
+        signals=[_signal(s, lang) for s in signals],
+        rules_fired=scored.fired,
+        plan=plan_ids,
+        plan_items=plan_items(plan, scored, knowledge, lang),
+        shared_reasons=shared_reasons(elements),
+        resolutions=resolutions,
+        inspiration=matches.inspiration,
+        coverage=coverage(
+            plan_ids, matches.offers, place_name, intake.age_group.value, knowledge, lang
+        )
+        if catalogue
+        else None,
+    )
+
+
+def _signal(s: SignalDef, lang: str) -> Signal:
+    return Signal(
+        id=s.id,
+        level=s.level,
+        text=s.text.get(lang),
+        source=s.source,
+        contacts=[
+            ContactOut(
+                name=c.name, phone=c.phone, url=c.url, note=c.note.get(lang) if c.note else None
             )
-            for s in signals
+            for c in s.contacts
         ],
-        rules_fired=fired,
     )

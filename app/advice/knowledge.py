@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app.advice.conditions import ConditionError, compile_condition
 from app.domain.vocabulary import (
+    AgeGroup,
     Approach,
     Coping,
     ElementGroup,
@@ -74,6 +75,16 @@ class Profile(_Strict):
     caveats: Text
     sources: list[str] = Field(min_length=1)
     strength: Strength
+    # Elements this profile's direction rules out as proposals, whatever other rules
+    # say: the engine discourages them with `not_in_plan_reason` and says so.
+    not_in_plan: list[ElementId] = Field(default_factory=list)
+    not_in_plan_reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _reason_for_exclusions(self) -> Profile:
+        if self.not_in_plan and self.not_in_plan_reason is None:
+            raise ValueError("not_in_plan needs a not_in_plan_reason")
+        return self
 
     @model_validator(mode="after")
     def _id_matches_answers(self) -> Profile:
@@ -99,6 +110,24 @@ class SignalDef(_Strict):
     contacts: list[Contact] = Field(default_factory=list)
 
 
+class ServiceDef(_Strict):
+    """A type of regular service and the elements it usually delivers (rules/services.yaml)."""
+
+    id: str
+    label: Text
+    description: Text
+    query: str = Field(min_length=1)
+    elements: list[ElementId] = Field(min_length=1)
+    age_groups: list[AgeGroup] = Field(default_factory=list)  # empty: every age
+
+
+class ClientText(_Strict):
+    """How an element is put to the person in the client's plan (rules/client.yaml)."""
+
+    id: ElementId
+    text: Text
+
+
 class GapDef(_Strict):
     """A kind of gap in a local offer (rules/gaps.yaml)."""
 
@@ -117,6 +146,8 @@ class Effect(_Strict):
     approach: Approach | None = None
     signal: str | None = None
     weight: float | None = Field(default=None, gt=0, le=10)
+    # A pinned raise always enters the plan, first (used for safety, e.g. a crisis).
+    pin: bool = False
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Effect:
@@ -134,6 +165,8 @@ class Effect(_Strict):
             raise ValueError("raise, lower and approach need a weight")
         if not needs_weight and self.weight is not None:
             raise ValueError("discourage and signal take no weight")
+        if self.pin and kinds[0] != "raise_":
+            raise ValueError("only a raise can be pinned")
         return self
 
     @property
@@ -171,6 +204,11 @@ class Knowledge:
     signals: dict[str, SignalDef]
     rules: tuple[CompiledRule, ...]
     gaps: dict[str, GapDef] = field(default_factory=dict)
+    services: tuple[ServiceDef, ...] = ()
+    service_search_url: str = ""
+    client_texts: dict[ElementId, Text] = field(default_factory=dict)
+    # lower-cased names and phone numbers of crisis and listening lines (rules/signals.yaml)
+    helplines: frozenset[str] = frozenset()
     element_order: dict[ElementId, int] = field(default_factory=dict)
     # Memo of rendered reasons (rule id, effect, weight, language); filled by the engine.
     reason_cache: dict[tuple[str, str, float | None, str], Any] = field(
@@ -235,9 +273,10 @@ def _validate_entries(path: Path, raw: Any, key: str, model: type[M], kind: str)
             raise KnowledgeError(
                 f"{path}: {where}: field '{_field_path(err['loc'])}': {err['msg']}"
             ) from None
-        if str(ident) in seen:
-            raise KnowledgeError(f"{path}: {where}: field 'id': duplicate id")
-        seen.add(str(ident))
+        if ident is not None:
+            if str(ident) in seen:
+                raise KnowledgeError(f"{path}: {where}: field 'id': duplicate id")
+            seen.add(str(ident))
         out.append(obj)
     return out
 
@@ -297,17 +336,42 @@ def load_knowledge(rules_dir: Path) -> Knowledge:
     vocabulary = _load_vocabulary(rules_dir / "vocabulary.yaml")
 
     signals_path = rules_dir / "signals.yaml"
+    signals_raw = _read_yaml(signals_path)
     signals = {
         s.id: s
-        for s in _validate_entries(
-            signals_path, _read_yaml(signals_path), "signals", SignalDef, "signal"
-        )
+        for s in _validate_entries(signals_path, signals_raw, "signals", SignalDef, "signal")
     }
+    helplines = frozenset(
+        value.casefold()
+        for h in _validate_entries(signals_path, signals_raw, "helplines", Contact, "helpline")
+        for value in (h.name, h.phone)
+        if value
+    )
 
     gaps_path = rules_dir / "gaps.yaml"
     gaps = {
         g.id: g for g in _validate_entries(gaps_path, _read_yaml(gaps_path), "gaps", GapDef, "gap")
     }
+
+    services_path = rules_dir / "services.yaml"
+    services_raw = _read_yaml(services_path)
+    services = _validate_entries(services_path, services_raw, "services", ServiceDef, "service")
+    search_url = services_raw.get("search_url") if isinstance(services_raw, dict) else None
+    if not isinstance(search_url, str) or "{query}" not in search_url:
+        raise KnowledgeError(f"{services_path}: field 'search_url': needs a {{query}} placeholder")
+
+    client_path = rules_dir / "client.yaml"
+    client_texts = {
+        c.id: c.text
+        for c in _validate_entries(
+            client_path, _read_yaml(client_path), "client_texts", ClientText, "client text"
+        )
+    }
+    missing_texts = set(ElementId) - set(client_texts)
+    if missing_texts:
+        raise KnowledgeError(
+            f"{client_path}: client texts missing: {', '.join(sorted(missing_texts))}"
+        )
 
     profile_map = {p.id: p for p in profiles}
     rule_files = sorted((rules_dir / "rules").glob("*.yaml"))
@@ -332,5 +396,9 @@ def load_knowledge(rules_dir: Path) -> Knowledge:
         signals=signals,
         rules=tuple(compiled),
         gaps=gaps,
+        services=tuple(services),
+        service_search_url=search_url,
+        client_texts=client_texts,
+        helplines=helplines,
         element_order={e.id: n for n, e in enumerate(elements)},
     )

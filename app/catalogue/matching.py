@@ -1,16 +1,28 @@
-"""Rank catalogue initiatives by how well they deliver an advice (pure, no I/O)."""
+"""Rank catalogue initiatives by how well they deliver an advice (pure, no I/O).
+
+An initiative is offered only when it delivers an advised element, fits the person's
+age, and is meant for a group the person belongs to. Crisis and listening lines are
+never offers: they live in the safety signals (DOMAIN.md §7 v1.1). Offers are ordered by
+place first (own municipality, the region, Flanders-wide); local offers elsewhere, or
+whose place is unknown, go to a separate list for inspiration.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from app.advice.models import InitiativeMatch
 from app.catalogue.records import InitiativeRecord
+from app.domain.places import Municipality, Places, Proximity, load_places
 
-# Weights of the matching score. Delivering advised elements dominates; fit on age,
-# prevention level, dimension, risk factors, evidence and place refine the order.
-ELEMENT_WEIGHT = 3.0
+# Weights of the matching score. Delivering plan elements dominates; other advised
+# elements count less; fit on age, prevention level, dimension, risk factors, evidence
+# and distance refine the order within a place tier.
+PLAN_WEIGHT = 3.0
+OTHER_WEIGHT = 1.0
 AGE_FIT = 1.0
 PREVENTION_FIT = {"tertiary": 1.0, "secondary": 0.6, "primary": 0.0}
 PREVENTION_FIT_NOT_LONELY = {"primary": 0.8, "secondary": 0.8, "tertiary": 0.0}
@@ -18,10 +30,14 @@ DIMENSION_FIT = 0.5
 ISOLATION_FIT = 0.5
 RISK_FIT = 0.5
 LADDER_STEP = 0.15
-SAME_MUNICIPALITY = 2.0
-FLANDERS_WIDE = 0.6
-ELSEWHERE = -1.0
-DISCOURAGED_PENALTY = 1.0
+SAME_ARRONDISSEMENT = 0.5
+DISCOURAGED_PENALTY = 1.5
+
+# An initiative's risk factors name the groups it is meant for (DOMAIN.md §6); these
+# ids restrict nobody.
+OPEN_TARGETS = frozenset({"none", "other", "general_vulnerability"})
+
+PLACE_ORDER = {"municipality": 0, "region": 1, "flanders": 2}
 
 _PHRASES = {
     "nl": {
@@ -33,11 +49,14 @@ _PHRASES = {
         "primary": "preventief aanbod voor iedereen",
         "dimension": "let op {what}",
         "isolation": "werkt ook aan sociaal isolement",
-        "risk": "houdt rekening met {what}",
+        "risk": "bedoeld voor {what}",
         "ladder": "effectladder niveau {level}",
         "same_place": "in {place}",
+        "region": "in de buurt ({place}, {region})",
         "flanders": "aanbod voor heel Vlaanderen",
         "elsewhere": "elders ({place}): ter inspiratie",
+        "unknown_place": "plaats onbekend: ter inspiratie",
+        "caution": "Bevat ook {elements}, dat voor deze persoon beter vermeden wordt: {why}",
     },
     "en": {
         "offers": "offers {elements}",
@@ -48,11 +67,14 @@ _PHRASES = {
         "primary": "preventive offer for everyone",
         "dimension": "attends to {what}",
         "isolation": "also works on social isolation",
-        "risk": "takes {what} into account",
+        "risk": "meant for {what}",
         "ladder": "effect ladder level {level}",
         "same_place": "in {place}",
+        "region": "nearby ({place}, {region})",
         "flanders": "available across Flanders",
         "elsewhere": "elsewhere ({place}): for inspiration",
+        "unknown_place": "place unknown: for inspiration",
+        "caution": "Also contains {elements}, which is better avoided for this person: {why}",
     },
 }
 
@@ -70,10 +92,49 @@ class MatchRequest:
     risk_factors: frozenset[str]
     municipality: str | None
     limit: int = 8
+    plan: tuple[str, ...] = ()  # plan elements; empty: every advised element counts fully
+    # first reason per discouraged element, for the caution on an offer
+    discouraged_why: Mapping[str, str] = field(default_factory=dict)
+    # names and phone numbers of crisis and listening lines, never offered
+    helplines: frozenset[str] = frozenset()
+    inspiration_limit: int = 5
 
 
-def _norm(place: str | None) -> str:
-    return " ".join((place or "").casefold().split())
+@dataclass(frozen=True, slots=True)
+class Matches:
+    offers: list[InitiativeMatch]
+    inspiration: list[InitiativeMatch]
+    municipality: Municipality | None
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").casefold().split())
+
+
+@lru_cache(maxsize=4096)
+def _resolve(places: Places, name: str | None) -> Municipality | None:
+    return places.find(name)
+
+
+def person_groups(req: MatchRequest) -> frozenset[str]:
+    """The target groups a person belongs to (DOMAIN.md §6)."""
+    groups = set(req.risk_factors) - OPEN_TARGETS
+    if req.socially_isolated:
+        groups.add("small_network")
+    if req.age_group == "older":
+        # An offer for "ouderen" (older_age) fits everyone in the older age group; the
+        # persona's 75+ threshold shapes the advice, not who may join an offer.
+        groups.add("older_age")
+    return frozenset(groups)
+
+
+def is_helpline(ini: InitiativeRecord, helplines: frozenset[str]) -> bool:
+    """True for a crisis or listening line, by its name or phone number."""
+    if not helplines:
+        return False
+    words = set(re.findall(r"[\w-]+", _norm(ini.name)))
+    phone = "".join((ini.phone or "").split())
+    return phone in helplines or bool(words & helplines)
 
 
 def match_initiatives(
@@ -81,32 +142,55 @@ def match_initiatives(
     catalogue: Iterable[InitiativeRecord],
     label: Callable[[str, str], str],
     lang: str = "nl",
-) -> list[InitiativeMatch]:
-    """Initiatives that offer advised elements, best fit first.
+    places: Places | None = None,
+) -> Matches:
+    """Initiatives that deliver advised elements, nearest place tier first, best fit next.
 
     `label(section, id)` gives a display label (sections: elements, dimensions, risk_factors).
     """
     phrases = _PHRASES.get(lang, _PHRASES["nl"])
     top = max(req.element_scores.values(), default=0.0)
+    places = places or load_places()
+    home = _resolve(places, req.municipality)
     if top <= 0:
-        return []
-    place = _norm(req.municipality)
+        return Matches([], [], home)
+    plan = set(req.plan) or set(req.element_scores)
+    groups = person_groups(req)
     risks = req.risk_factors - {"none", "other"}
-    # Sort key: reachable offers (same municipality, or not bound to another one) come
-    # before local offers elsewhere, which are shown for inspiration only.
-    scored: list[tuple[int, float, str, InitiativeMatch]] = []
+    fit_table = PREVENTION_FIT if req.lonely else PREVENTION_FIT_NOT_LONELY
+    advised_order = {e: n for n, e in enumerate(req.element_scores)}
+
+    offers: list[tuple[int, float, str, InitiativeMatch]] = []
+    inspiration: list[tuple[float, str, InitiativeMatch]] = []
     for ini in catalogue:
-        offered = [e for e in req.element_scores if e in ini.elements]
+        offered = [e for e in ini.elements if e in req.element_scores]
         if not offered:
             continue
         if ini.age_groups and not (
             req.age_group in ini.age_groups or ini.age_groups & {"all_ages", "unknown"}
         ):
             continue  # an offer for another age group does not fit this person
-        bad = ini.elements & req.discouraged
-        score = ELEMENT_WEIGHT * sum(req.element_scores[e] / top for e in offered)
-        score -= DISCOURAGED_PENALTY * len(bad)
+        targets = ini.risk_factors - OPEN_TARGETS
+        if targets and not targets & groups:
+            continue  # meant for a group the person does not belong to
+        if is_helpline(ini, req.helplines):
+            continue
+        offered.sort(key=lambda e: (e not in plan, advised_order[e]))
+        in_plan = [e for e in offered if e in plan]
+        score = sum(
+            (PLAN_WEIGHT if e in plan else OTHER_WEIGHT) * req.element_scores[e] / top
+            for e in offered
+        )
         why = [phrases["offers"].format(elements=", ".join(label("elements", e) for e in offered))]
+
+        bad = sorted(ini.elements & req.discouraged)
+        score -= DISCOURAGED_PENALTY * len(bad)
+        caution = None
+        if bad:
+            caution = phrases["caution"].format(
+                elements=", ".join(label("elements", e) for e in bad).lower(),
+                why=" ".join(req.discouraged_why.get(e, "") for e in bad[:1]).strip(),
+            )
 
         if req.age_group in ini.age_groups:
             score += AGE_FIT
@@ -115,7 +199,6 @@ def match_initiatives(
             score += AGE_FIT / 2
             why.append(phrases["all_ages"])
 
-        fit_table = PREVENTION_FIT if req.lonely else PREVENTION_FIT_NOT_LONELY
         levels = [
             lvl for lvl in ("tertiary", "secondary", "primary") if lvl in ini.prevention_levels
         ]
@@ -143,17 +226,24 @@ def match_initiatives(
             if int(ini.effect_ladder) >= 2:
                 why.append(phrases["ladder"].format(level=ini.effect_ladder))
 
-        here = _norm(ini.municipality)
-        elsewhere = bool(place and here and here != place)
-        if place and here == place:
-            score += SAME_MUNICIPALITY
+        place = _place(ini, home, places)
+        if place == "municipality":
             why.append(phrases["same_place"].format(place=ini.municipality))
-        elif ini.geographic_level == "flanders" or (not here and ini.geographic_level != "local"):
-            score += FLANDERS_WIDE
+        elif place == "region":
+            where = _resolve(places, ini.municipality)
+            assert where is not None and home is not None
+            near = places.proximity(home, where)
+            if near is Proximity.arrondissement:
+                score += SAME_ARRONDISSEMENT
+            why.append(
+                phrases["region"].format(place=where.name, region=places.region_label(where, near))
+            )
+        elif place == "flanders":
             why.append(phrases["flanders"])
-        elif elsewhere:
-            score += ELSEWHERE
+        elif place == "elsewhere":
             why.append(phrases["elsewhere"].format(place=ini.municipality))
+        else:
+            why.append(phrases["unknown_place"])
 
         match = InitiativeMatch(
             id=ini.id,
@@ -167,7 +257,43 @@ def match_initiatives(
             website=ini.website,
             description=ini.description,
             reasons=why,
+            phone=ini.phone,
+            email=ini.email,
+            address=ini.address,
+            place=place,
+            plan_elements=in_plan,
+            cautions=bad,
+            caution_text=caution,
         )
-        scored.append((int(elsewhere), score, ini.name.casefold(), match))
-    scored.sort(key=lambda t: (t[0], -t[1], t[2]))
-    return [t[3] for t in scored[: req.limit]]
+        key = ini.name.casefold()
+        if place in PLACE_ORDER:
+            # Offers for the plan come first, each group by place (own municipality,
+            # region, Flanders: DOMAIN.md), then by fit.
+            offers.append((int(not in_plan) * 3 + PLACE_ORDER[place], -score, key, match))
+        else:
+            inspiration.append((-score, key, match))
+    offers.sort(key=lambda t: t[:3])
+    inspiration.sort(key=lambda t: t[:2])
+    return Matches(
+        offers=[t[3] for t in offers[: req.limit]],
+        inspiration=[t[2] for t in inspiration[: req.inspiration_limit]],
+        municipality=home,
+    )
+
+
+def _place(ini: InitiativeRecord, home: Municipality | None, places: Places) -> str:
+    """Where an offer is from the person: municipality, region, flanders, elsewhere, unknown."""
+    if ini.geographic_level == "flanders":
+        return "flanders"
+    where = _resolve(places, ini.municipality)
+    if where is None:
+        # A local offer without a known place is not reachable from anywhere.
+        return "unknown" if not ini.municipality else "elsewhere"
+    if home is None:
+        return "elsewhere"
+    near = places.proximity(home, where)
+    if near is Proximity.same:
+        return "municipality"
+    if near in (Proximity.arrondissement, Proximity.province):
+        return "region"
+    return "elsewhere"
