@@ -306,18 +306,34 @@ def plan_items(
         own = scored.personal.get(e) or scored.reasons[e]
         # The strongest reason not yet given for an earlier plan element, so that each
         # line says something of its own.
-        fresh = [r for r in own if r.rule not in used] or own
+        fresh = [r for r in own if r.rule not in used]
         best = max(fresh, key=lambda r: r.weight or 0.0) if fresh else None
         if best is not None:
             used.add(best.rule)
+        else:
+            # Its reasons were all given already (and are said once above the list):
+            # say what the element is instead of repeating them.
+            description = knowledge.elements[e].description.get(lang)
+            items.append(
+                PlanItem(
+                    id=el.id,
+                    label=el.label,
+                    evidence=el.evidence,
+                    why=description.split(". ", 1)[0].rstrip(".") + ".",
+                    source="; ".join(knowledge.elements[e].sources),
+                    strength="literature",
+                    client_text=knowledge.client_texts[e].get(lang),
+                )
+            )
+            continue
         items.append(
             PlanItem(
                 id=el.id,
                 label=el.label,
                 evidence=el.evidence,
-                why=_short(best.text) if best else "",
-                source=best.source if best else "",
-                strength=best.strength if best else "",
+                why=_short(best.text),
+                source=best.source,
+                strength=best.strength,
                 client_text=knowledge.client_texts[e].get(lang),
             )
         )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from app.domain.places import load_places
 from app.domain.scales import Djg6Result, score_djg6
 from app.domain.vocabulary import (
     AgeGroup,
@@ -99,7 +100,17 @@ class Intake(BaseModel):
         if value is None:
             return None
         value = " ".join(value.split())
-        return value or None
+        if not value:
+            return None
+        # One of the current municipalities (after the 2025 mergers); a former name or a
+        # postcode is read as the municipality it now belongs to.
+        places = load_places()
+        found = places.find(value)
+        if found is None:
+            close = ", ".join(m.name for m in places.suggest(value, limit=3))
+            hint = f"; did you mean {close}?" if close else ""
+            raise ValueError(f"unknown Flemish or Brussels municipality{hint}")
+        return found.name
 
     @model_validator(mode="after")
     def _none_is_exclusive(self) -> Intake:
