@@ -35,7 +35,7 @@ def session(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_shipped_catalogue_is_valid_and_complete() -> None:
     items = parse_csv(CATALOGUE_CSV.read_text(encoding="utf-8"))
-    assert len(items) == 22
+    assert len(items) == 19
     for item in items:
         assert item.description and item.elements and item.age_groups
         assert item.prevention_levels and item.geographic_level and item.primary_actor
@@ -44,9 +44,9 @@ def test_shipped_catalogue_is_valid_and_complete() -> None:
 def test_round_trip(session: Session) -> None:
     text = CATALOGUE_CSV.read_text(encoding="utf-8")
     result = import_initiatives(session, text)
-    assert result.created == 22
+    assert result.created == 19
     out = io.StringIO()
-    assert export_initiatives(session, out) == 22
+    assert export_initiatives(session, out) == 19
     assert parse_csv(out.getvalue()) == parse_csv(text)
 
 
@@ -54,14 +54,14 @@ def test_reimport_updates_instead_of_duplicating(session: Session) -> None:
     text = CATALOGUE_CSV.read_text(encoding="utf-8")
     import_initiatives(session, text)
     again = import_initiatives(session, text)
-    assert (again.created, again.updated) == (0, 22)
-    assert len(session.exec(select(Initiative)).all()) == 22
+    assert (again.created, again.updated) == (0, 19)
+    assert len(session.exec(select(Initiative)).all()) == 19
 
 
 def test_replace(session: Session) -> None:
     import_initiatives(session, CATALOGUE_CSV.read_text(encoding="utf-8"))
     result = import_initiatives(session, f"{HEADER}\nOnly one" + "," * 17 + "\n", replace=True)
-    assert (result.deleted, result.created) == (22, 1)
+    assert (result.deleted, result.created) == (19, 1)
     assert [i.name for i in session.exec(select(Initiative))] == ["Only one"]
 
 
@@ -104,7 +104,7 @@ def test_import_is_all_or_nothing(session: Session) -> None:
     with pytest.raises(CsvImportError):
         import_initiatives(session, bad, replace=True)
     names = {i.name for i in session.exec(select(Initiative))}
-    assert len(names) == 22 and "Good" not in names
+    assert len(names) == 19 and "Good" not in names
 
 
 def test_utf8_bom_and_quoted_cells() -> None:
@@ -129,7 +129,7 @@ def test_cli_import_export(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     r = _cli("initiatives", "import", str(CATALOGUE_CSV), db=db)
     assert r.returncode == 0, r.stderr
-    assert "22 added" in r.stdout
+    assert "19 added" in r.stdout
     out = tmp_path / "out.csv"
     r = _cli("initiatives", "export", str(out), db=db)
     assert r.returncode == 0, r.stderr

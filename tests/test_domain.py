@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.domain.intake import Intake, derive_facts
-from app.domain.scales import score_djg6
+from app.domain.scales import DJG6_ITEMS, score_djg6
 from app.domain.vocabulary import DjgAnswer, DjgBand
 
 BASE = {
@@ -15,6 +15,19 @@ BASE = {
     "wants_contact": True,
     "coping": "active",
 }
+
+
+def test_djg6_items_are_the_published_dutch_wording() -> None:
+    # de Jong Gierveld & van Tilburg (2006), in the order the scoring expects:
+    # three emotional items, then three (reverse-keyed) social items.
+    assert DJG6_ITEMS == (
+        ("emotional", "Ik ervaar een leegte om me heen."),
+        ("emotional", "Ik mis mensen om me heen."),
+        ("emotional", "Vaak voel ik me in de steek gelaten."),
+        ("social", "Er zijn genoeg mensen op wie ik in geval van narigheid kan terugvallen."),
+        ("social", "Ik heb veel mensen op wie ik volledig kan vertrouwen."),
+        ("social", "Er zijn voldoende mensen met wie ik me nauw verbonden voel."),
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ def test_dashboard_shows_matrix_gaps_and_charts(client: TestClient) -> None:
     r = client.get("/landschap")
     assert r.status_code == 200
     text = r.text
-    assert "22 van 22 initiatieven" in text
+    assert "19 van 19 initiatieven" in text
     assert 'id="gaps"' in text and "Mindfulness" in text
     assert text.count('role="img"') == 11  # one chart per facet and element count
     assert text.count('<table class="data">') >= 11  # each chart has its data table
@@ -27,7 +27,7 @@ def test_dashboard_shows_matrix_gaps_and_charts(client: TestClient) -> None:
 
 def test_filters_are_kept_and_shareable(client: TestClient) -> None:
     r = client.get("/landschap", params={"municipality": "Gent", "elements": "social_support"})
-    assert "2 van 22 initiatieven" in r.text
+    assert "3 van 19 initiatieven" in r.text
     assert '<option value="Gent" selected>' in r.text
     assert '<option value="social_support" selected>' in r.text
     assert "/landschap/initiatieven.csv?municipality=Gent&amp;elements=social_support" in r.text
@@ -37,7 +37,7 @@ def test_unknown_filter_value_is_explained_not_fatal(client: TestClient) -> None
     r = client.get("/landschap", params={"elements": "magic"})
     assert r.status_code == 200
     assert "Onbekende filterwaarde" in r.text
-    assert "22 van 22 initiatieven" in r.text
+    assert "19 van 19 initiatieven" in r.text
 
 
 def test_htmx_fragment(client: TestClient) -> None:
@@ -70,8 +70,8 @@ def test_table_csv_download(client: TestClient) -> None:
         "unknown",
     ]
     older = next(row for row in rows if row["id"] == "older")
-    assert older["n"] == "22" and float(older["percent"]) == round(
-        int(older["count"]) / 22 * 100, 1
+    assert older["n"] == "19" and float(older["percent"]) == round(
+        int(older["count"]) / 19 * 100, 1
     )
 
 
@@ -107,7 +107,7 @@ def test_upload_analyses_without_storing(client: TestClient) -> None:
     r = client.post("/landschap/upload", files={"file": ("mijn-gemeente.csv", data, "text/csv")})
     assert r.status_code == 200
     assert "mijn-gemeente.csv" in r.text and "niet bewaard" in r.text
-    assert client.get("/api/v1/initiatives").json()["total"] == 22  # catalogue unchanged
+    assert client.get("/api/v1/initiatives").json()["total"] == 19  # catalogue unchanged
 
 
 def test_upload_errors_in_dutch_with_row_column_value(client: TestClient) -> None:
@@ -155,8 +155,8 @@ def test_demand_validation_keeps_input(client: TestClient) -> None:
 def test_dutch_and_english_decimals(client: TestClient) -> None:
     nl = client.get("/landschap").text
     en = client.get("/landschap?lang=en").text
-    assert "(31,8%)" in nl  # meeting: 7 of 22
-    assert "(31.8%)" in en
+    assert "(42,1%)" in nl  # meeting: 8 of 19
+    assert "(42.1%)" in en
 
 
 def test_upload_accepts_files_larger_than_a_form_but_not_huge(client: TestClient) -> None:

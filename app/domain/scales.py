@@ -12,9 +12,9 @@ from app.domain.vocabulary import DjgAnswer, DjgBand
 DJG6_ITEMS: tuple[tuple[str, str], ...] = (
     ("emotional", "Ik ervaar een leegte om me heen."),
     ("emotional", "Ik mis mensen om me heen."),
-    ("emotional", "Ik voel me vaak in de steek gelaten."),
+    ("emotional", "Vaak voel ik me in de steek gelaten."),
     ("social", "Er zijn genoeg mensen op wie ik in geval van narigheid kan terugvallen."),
-    ("social", "Ik ken veel mensen op wie ik volledig kan vertrouwen."),
+    ("social", "Ik heb veel mensen op wie ik volledig kan vertrouwen."),
     ("social", "Er zijn voldoende mensen met wie ik me nauw verbonden voel."),
 )
 
