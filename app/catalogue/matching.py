@@ -9,6 +9,7 @@ whose place is unknown, go to a separate list for inspiration.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -132,9 +133,13 @@ def is_helpline(ini: InitiativeRecord, helplines: frozenset[str]) -> bool:
     """True for a crisis or listening line, by its name or phone number."""
     if not helplines:
         return False
-    words = set(re.findall(r"[\w-]+", _norm(ini.name)))
-    phone = "".join((ini.phone or "").split())
-    return phone in helplines or bool(words & helplines)
+    phone = "".join(ini.phone.split()) if ini.phone else ""
+    return phone in helplines or not _name_words(ini.name).isdisjoint(helplines)
+
+
+@lru_cache(maxsize=65536)
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[\w-]+", _norm(name)))
 
 
 def match_initiatives(
@@ -160,11 +165,11 @@ def match_initiatives(
     fit_table = PREVENTION_FIT if req.lonely else PREVENTION_FIT_NOT_LONELY
     advised_order = {e: n for n, e in enumerate(req.element_scores)}
 
-    offers: list[tuple[int, float, str, InitiativeMatch]] = []
-    inspiration: list[tuple[float, str, InitiativeMatch]] = []
+    # Pass 1 scores every initiative cheaply; pass 2 explains only those shown.
+    offers: list[tuple[int, float, str, InitiativeRecord, str]] = []
+    inspiration: list[tuple[int, float, str, InitiativeRecord, str]] = []
     for ini in catalogue:
-        offered = [e for e in ini.elements if e in req.element_scores]
-        if not offered:
+        if not ini.elements & req.element_scores.keys():
             continue
         if ini.age_groups and not (
             req.age_group in ini.age_groups or ini.age_groups & {"all_ages", "unknown"}
@@ -175,66 +180,40 @@ def match_initiatives(
             continue  # meant for a group the person does not belong to
         if is_helpline(ini, req.helplines):
             continue
-        offered.sort(key=lambda e: (e not in plan, advised_order[e]))
-        in_plan = [e for e in offered if e in plan]
-        score = sum(
-            (PLAN_WEIGHT if e in plan else OTHER_WEIGHT) * req.element_scores[e] / top
-            for e in offered
-        )
-        why = [phrases["offers"].format(elements=", ".join(label("elements", e) for e in offered))]
+        score, _why = _fit(ini, req, plan, top, risks, fit_table, None)
+        place = _place(ini, home, places)
+        key = ini.name.casefold()
+        if place in PLACE_ORDER:
+            # Offers for the plan come first, each group by place (own municipality,
+            # region, Flanders: DOMAIN.md), then by fit.
+            in_plan = bool(ini.elements & plan)
+            offers.append((int(not in_plan) * 3 + PLACE_ORDER[place], -score, key, ini, place))
+        else:
+            inspiration.append((0, -score, key, ini, place))
 
+    def explain(t: tuple[int, float, str, InitiativeRecord, str]) -> InitiativeMatch:
+        _tier, _neg, _key, ini, place = t
+        offered = sorted(
+            (e for e in ini.elements if e in req.element_scores),
+            key=lambda e: (e not in plan, advised_order[e]),
+        )
+        score, why = _fit(ini, req, plan, top, risks, fit_table, (phrases, label))
+        why.insert(
+            0, phrases["offers"].format(elements=", ".join(label("elements", e) for e in offered))
+        )
         bad = sorted(ini.elements & req.discouraged)
-        score -= DISCOURAGED_PENALTY * len(bad)
         caution = None
         if bad:
             caution = phrases["caution"].format(
                 elements=", ".join(label("elements", e) for e in bad).lower(),
                 why=" ".join(req.discouraged_why.get(e, "") for e in bad[:1]).strip(),
             )
-
-        if req.age_group in ini.age_groups:
-            score += AGE_FIT
-            why.append(phrases["age"])
-        elif "all_ages" in ini.age_groups:
-            score += AGE_FIT / 2
-            why.append(phrases["all_ages"])
-
-        levels = [
-            lvl for lvl in ("tertiary", "secondary", "primary") if lvl in ini.prevention_levels
-        ]
-        if levels:
-            best = max(levels, key=lambda lvl: fit_table[lvl])
-            if fit_table[best] > 0:
-                score += fit_table[best]
-                why.append(phrases[best])
-
-        dims = req.dimensions & ini.dimensions
-        if dims:
-            score += DIMENSION_FIT * len(dims)
-            what = ", ".join(label("dimensions", d) for d in sorted(dims))
-            why.append(phrases["dimension"].format(what=what.lower()))
-        if req.socially_isolated and "social_isolation" in ini.dimensions:
-            score += ISOLATION_FIT
-            why.append(phrases["isolation"])
-        shared = risks & ini.risk_factors
-        if shared:
-            score += RISK_FIT * len(shared)
-            what = ", ".join(label("risk_factors", r) for r in sorted(shared))
-            why.append(phrases["risk"].format(what=what.lower()))
-        if ini.effect_ladder and ini.effect_ladder.isdigit():
-            score += LADDER_STEP * int(ini.effect_ladder)
-            if int(ini.effect_ladder) >= 2:
-                why.append(phrases["ladder"].format(level=ini.effect_ladder))
-
-        place = _place(ini, home, places)
         if place == "municipality":
             why.append(phrases["same_place"].format(place=ini.municipality))
         elif place == "region":
             where = _resolve(places, ini.municipality)
             assert where is not None and home is not None
             near = places.proximity(home, where)
-            if near is Proximity.arrondissement:
-                score += SAME_ARRONDISSEMENT
             why.append(
                 phrases["region"].format(place=where.name, region=places.region_label(where, near))
             )
@@ -244,8 +223,9 @@ def match_initiatives(
             why.append(phrases["elsewhere"].format(place=ini.municipality))
         else:
             why.append(phrases["unknown_place"])
-
-        match = InitiativeMatch(
+        if place == "region":
+            score += _region_bonus(ini, home, places)
+        return InitiativeMatch(
             id=ini.id,
             name=ini.name,
             score=round(score, 2),
@@ -261,24 +241,96 @@ def match_initiatives(
             email=ini.email,
             address=ini.address,
             place=place,
-            plan_elements=in_plan,
+            plan_elements=[e for e in offered if e in plan],
             cautions=bad,
             caution_text=caution,
         )
-        key = ini.name.casefold()
-        if place in PLACE_ORDER:
-            # Offers for the plan come first, each group by place (own municipality,
-            # region, Flanders: DOMAIN.md), then by fit.
-            offers.append((int(not in_plan) * 3 + PLACE_ORDER[place], -score, key, match))
-        else:
-            inspiration.append((-score, key, match))
-    offers.sort(key=lambda t: t[:3])
-    inspiration.sort(key=lambda t: t[:2])
+
+    def sort_key(
+        t: tuple[int, float, str, InitiativeRecord, str],
+    ) -> tuple[int, float, str, int]:
+        bonus = _region_bonus(t[3], home, places) if t[4] == "region" else 0.0
+        return (t[0], t[1] - bonus, t[2], t[3].id)
+
     return Matches(
-        offers=[t[3] for t in offers[: req.limit]],
-        inspiration=[t[2] for t in inspiration[: req.inspiration_limit]],
+        offers=[explain(t) for t in heapq.nsmallest(req.limit, offers, key=sort_key)],
+        inspiration=[
+            explain(t) for t in heapq.nsmallest(req.inspiration_limit, inspiration, key=sort_key)
+        ],
         municipality=home,
     )
+
+
+def _region_bonus(ini: InitiativeRecord, home: Municipality | None, places: Places) -> float:
+    where = _resolve(places, ini.municipality)
+    if where is None or home is None:
+        return 0.0
+    near = places.proximity(home, where)
+    return SAME_ARRONDISSEMENT if near is Proximity.arrondissement else 0.0
+
+
+Phrasing = tuple[Mapping[str, str], Callable[[str, str], str]]
+
+
+def _fit(
+    ini: InitiativeRecord,
+    req: MatchRequest,
+    plan: set[str],
+    top: float,
+    risks: frozenset[str],
+    fit_table: Mapping[str, float],
+    phrasing: Phrasing | None,
+) -> tuple[float, list[str]]:
+    """Fit score of one offer; with phrasing, also the reasons in words."""
+    why: list[str] = []
+    score = 0.0
+    for e in ini.elements:
+        if e in req.element_scores:
+            weight = PLAN_WEIGHT if e in plan else OTHER_WEIGHT
+            score += weight * req.element_scores[e] / top
+        if e in req.discouraged:
+            score -= DISCOURAGED_PENALTY
+    phrases, label = phrasing if phrasing else ({}, None)
+    if req.age_group in ini.age_groups:
+        score += AGE_FIT
+        if label:
+            why.append(phrases["age"])
+    elif "all_ages" in ini.age_groups:
+        score += AGE_FIT / 2
+        if label:
+            why.append(phrases["all_ages"])
+    best_level = max(
+        (fit_table[lvl] for lvl in ini.prevention_levels if lvl in fit_table), default=0.0
+    )
+    if best_level > 0:
+        score += best_level
+        if label:
+            level = max(
+                (lvl for lvl in ini.prevention_levels if lvl in fit_table),
+                key=lambda lvl: fit_table[lvl],
+            )
+            why.append(phrases[level])
+    dims = req.dimensions & ini.dimensions
+    if dims:
+        score += DIMENSION_FIT * len(dims)
+        if label:
+            what = ", ".join(label("dimensions", d) for d in sorted(dims))
+            why.append(phrases["dimension"].format(what=what.lower()))
+    if req.socially_isolated and "social_isolation" in ini.dimensions:
+        score += ISOLATION_FIT
+        if label:
+            why.append(phrases["isolation"])
+    shared = risks & ini.risk_factors
+    if shared:
+        score += RISK_FIT * len(shared)
+        if label:
+            what = ", ".join(label("risk_factors", r) for r in sorted(shared))
+            why.append(phrases["risk"].format(what=what.lower()))
+    if ini.effect_ladder and ini.effect_ladder.isdigit():
+        score += LADDER_STEP * int(ini.effect_ladder)
+        if label and int(ini.effect_ladder) >= 2:
+            why.append(phrases["ladder"].format(level=ini.effect_ladder))
+    return score, why
 
 
 def _place(ini: InitiativeRecord, home: Municipality | None, places: Places) -> str:
