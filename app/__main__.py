@@ -1,4 +1,4 @@
-"""Command line: `python -m app initiatives import|export`, `python -m app serve`."""
+"""Command line: `python -m app initiatives import|export`, `db upgrade|current`, `serve`."""
 
 from __future__ import annotations
 
@@ -58,6 +58,57 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from app.core.config import get_settings
+    from app.core.db import make_engine
+    from app.migrations import SchemaError, head_revision, upgrade
+
+    engine = make_engine(get_settings().database_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        before = upgrade(engine)
+    except (SchemaError, OperationalError) as exc:
+        print(f"error: {where}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if before == head:
+        print(f"{where}: already at the newest revision {head}")
+    else:
+        print(f"{where}: upgraded from {before or 'an empty database'} to revision {head}")
+    return 0
+
+
+def _cmd_db_current(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from app.core.config import get_settings
+    from app.core.db import make_engine
+    from app.migrations import current_revision, head_revision
+
+    engine = make_engine(get_settings().database_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as conn:
+            current = current_revision(conn)
+    except OperationalError as exc:
+        print(f"error: {where}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if current == head:
+        print(f"{where}: revision {current} (the newest)")
+    elif current is None:
+        print(f"{where}: no revision (empty, or made before migrations); newest is {head}")
+    else:
+        print(f"{where}: revision {current}; newest is {head} (run `python -m app db upgrade`)")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -75,6 +126,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Alembic narrates its set-up at INFO; app.migrations logs the one line that matters.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m app", description="Eenzaamheidswijzer")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -87,6 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     exp = ini_sub.add_parser("export", help="export the catalogue to a CSV file ('-' = stdout)")
     exp.add_argument("file")
     exp.set_defaults(func=_cmd_export)
+
+    db = sub.add_parser(
+        "db",
+        help="database schema migrations (DATABASE_URL)",
+        description="Schema migrations (Alembic, app/migrations). `serve` and the "
+        "initiatives commands upgrade the database themselves when they start.",
+    )
+    db_sub = db.add_subparsers(dest="action", required=True)
+    up = db_sub.add_parser(
+        "upgrade",
+        help="upgrade the database to the newest revision (creates an empty one; "
+        "stamps one made before migrations first)",
+    )
+    up.set_defaults(func=_cmd_db_upgrade)
+    cur = db_sub.add_parser("current", help="show the database's revision and the newest one")
+    cur.set_defaults(func=_cmd_db_current)
 
     srv = sub.add_parser("serve", help="serve the web application")
     srv.add_argument("--host", default="127.0.0.1")

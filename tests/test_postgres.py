@@ -10,6 +10,7 @@ import io
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,8 +19,11 @@ from sqlmodel import Session
 
 from app.catalogue.csvio import export_initiatives, parse_csv
 from app.core.config import Settings
+from app.core.db import make_engine
 from app.main import create_app
+from app.migrations import head_revision, upgrade
 from tests.conftest import CATALOGUE_CSV
+from tests.test_migrations import assert_legacy_database_is_upgraded, assert_upgrade_matches_models
 
 BASE_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -69,3 +73,31 @@ def test_seed_advice_and_export_on_postgres(pg_url: str) -> None:
             out = io.StringIO()
             export_initiatives(session, out)
     assert parse_csv(out.getvalue()) == parse_csv(CATALOGUE_CSV.read_text(encoding="utf-8"))
+
+
+def test_migrations_on_empty_postgres_match_models(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_upgrade_matches_models(engine)
+    finally:
+        engine.dispose()
+
+
+def test_postgres_database_made_before_migrations_is_stamped_and_upgraded(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_legacy_database_is_upgraded(engine)
+    finally:
+        engine.dispose()
+
+
+def test_workers_starting_at_once_migrate_once(pg_url: str) -> None:
+    """Two processes (here: threads with their own engines) take turns on the advisory lock."""
+    engines = [make_engine(pg_url) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            before = sorted(pool.map(upgrade, engines), key=str)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert before == [head_revision(), None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
@@ -45,6 +45,11 @@ class InitiativeBase(SQLModel):
     approach: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     effect_ladder: str | None = Field(default=None, max_length=10)
     evaluation: str | None = None
+    # v1.1 referral details (DOMAIN.md §6); last_verified is when a person last checked them.
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    last_verified: date | None = None
 
 
 class Initiative(InitiativeBase, table=True):
@@ -70,6 +75,10 @@ class Initiative(InitiativeBase, table=True):
             risk_factors=frozenset(self.risk_factors),
             approach=frozenset(self.approach),
             effect_ladder=self.effect_ladder,
+            phone=self.phone,
+            email=self.email,
+            address=self.address,
+            last_verified=self.last_verified,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +23,8 @@ class InitiativeRecord:
     risk_factors: frozenset[str]
     approach: frozenset[str]
     effect_ladder: str | None
+    # v1.1 referral details; defaults keep records built without them valid.
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    last_verified: date | None = None

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str) -> Engine:
@@ -34,10 +34,10 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    import app.catalogue.models  # noqa: F401  (registers the tables)
+    """Bring the schema to the newest migration (app/migrations), creating it when empty."""
+    from app.migrations import upgrade
 
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)
 
 
 def get_session(request: Request) -> Iterator[Session]:
