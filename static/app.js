@@ -2,26 +2,52 @@
 (function () {
   "use strict";
 
+  /* --- Risk-factor search (intake wizard) ---------------------------------------------
+     The server renders each choice's label, description and synonyms (rules/synonyms.yaml)
+     folded into data-filter-text; app/web/synonyms.py mirrors this matching for its tests. */
+
+  // Lower case without accents: "Geïsoleerd" -> "geisoleerd".
+  function fold(text) {
+    return (text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function words(text) {
+    return fold(text).split(/[^0-9a-z]+/).filter(Boolean);
+  }
+
+  // Every word of the query must begin a word of the text: "werk" finds "werkloos", not "netwerk".
+  function filterMatches(queryWords, textWords) {
+    return queryWords.every(function (q) {
+      return textWords.some(function (w) { return w.lastIndexOf(q, 0) === 0; });
+    });
+  }
+
   function enhance(root) {
     // Risk-factor search: show the filter box and hide non-matching choices.
     root.querySelectorAll("[data-filter-for]").forEach(function (box) {
       var target = document.getElementById(box.getAttribute("data-filter-for"));
       var input = box.querySelector("input[type=search]");
       var status = box.querySelector("[aria-live]");
-      if (!target || !input) return;
+      if (!target || !input || box.hasAttribute("data-enhanced")) return;
+      box.setAttribute("data-enhanced", "");
       box.hidden = false;
       input.addEventListener("input", function () {
-        var q = input.value.trim().toLowerCase();
+        var q = words(input.value);
         var shown = 0;
         target.querySelectorAll("[data-filter-text]").forEach(function (choice) {
-          var match = !q || choice.getAttribute("data-filter-text").indexOf(q) !== -1;
-          choice.hidden = !match;
+          var match = !q.length || filterMatches(q, words(choice.getAttribute("data-filter-text")));
+          var ticked = choice.querySelector("input:checked");
+          // What is already ticked stays in view, so the search never hides an answer.
+          choice.hidden = !match && !ticked;
           if (match) shown += 1;
         });
         target.querySelectorAll("[data-filter-group]").forEach(function (group) {
           group.hidden = !group.querySelector("[data-filter-text]:not([hidden])");
         });
-        if (status) status.textContent = q ? shown + " \u2713" : "";
+        if (!status) return;
+        var message = !q.length ? "" : shown === 0 ? box.getAttribute("data-status-none")
+          : box.getAttribute(shown === 1 ? "data-status-one" : "data-status-many");
+        status.textContent = (message || "").replace("{n}", String(shown));
       });
     });
     // Print button.
@@ -64,7 +90,10 @@
     var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
     var fromWhatIf = trigger && trigger.closest && trigger.closest(".whatif");
     var summary = document.getElementById("error-summary");
-    if (summary) { summary.focus(); return; }
+    // Only a summary that was just swapped in takes the focus (not after a live field check);
+    // an outerHTML swap leaves `target` detached, so look its replacement up by id.
+    var swapped = target.isConnected ? target : target.id && document.getElementById(target.id);
+    if (summary && swapped && swapped.contains(summary)) { summary.focus(); return; }
     if (trigger && trigger.id === "save") {
       var message = document.querySelector("#save [role=status], #save .error");
       if (message) { message.setAttribute("tabindex", "-1"); message.focus(); }

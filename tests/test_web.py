@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.catalogue.models import SavedIntake
+from app.domain.places import load_places, normalize
+from app.domain.vocabulary import RiskFactor
+from app.web.intake_form import (
+    Answers,
+    check_municipality,
+    normalise_answers,
+    to_intake,
+    validate_step,
+)
+from app.web.synonyms import (
+    SYNONYMS_PATH,
+    SynonymsError,
+    factors_matching,
+    fold,
+    load_synonyms,
+    parse_synonyms,
+)
 
 HX = {"HX-Request": "true"}
 PERSON = {
@@ -103,9 +123,15 @@ def test_missing_answers_show_dutch_errors_and_keep_the_rest(client: TestClient)
 @pytest.mark.parametrize(
     ("step", "params", "message"),
     [
-        ("context", {}, "Kies een leeftijdsgroep."),
+        ("context", {}, "Kies een leeftijdsgroep, of geef de leeftijd in jaren."),
         ("context", {"age_group": "martian"}, "Kies een van de aangeboden antwoorden."),
         ("context", {"age_group": "older", "municipality": "x" * 81}, "hoogstens 80 tekens"),
+        ("context", {"age": "abc"}, "Leeftijd: geef een geheel aantal jaren"),
+        ("context", {"age": "121"}, "Leeftijd: geef een geheel aantal jaren"),
+        ("context", {"age": "-3"}, "Leeftijd: geef een geheel aantal jaren"),
+        ("context", {"age": "4.5"}, "Leeftijd: geef een geheel aantal jaren"),
+        ("context", {"age": "30", "age_group": "older"}, "30 jaar hoort bij volwassenen"),
+        ("context", {"crisis_signs": "panic"}, "Kies alleen uit de aangeboden mogelijkheden."),
         ("course", {"duration_months": "twee jaar"}, "geheel aantal maanden"),
         ("course", {"duration_months": "5000"}, "hoogstens 1200 maanden"),
         ("course", {"course": "forever"}, "Kies een van de aangeboden antwoorden."),
@@ -116,7 +142,7 @@ def test_missing_answers_show_dutch_errors_and_keep_the_rest(client: TestClient)
     ],
 )
 def test_validation_messages(
-    client: TestClient, step: str, params: dict[str, object], message: str
+    client: TestClient, step: str, params: dict[str, str | list[str]], message: str
 ) -> None:
     r = client.get(f"/intake/{step}", params={**params, "go": "next"})
     assert r.status_code == 200
@@ -322,3 +348,436 @@ def test_static_files_are_compressed(client: TestClient) -> None:
     r = client.get("/static/htmx.min.js", headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers["content-encoding"] == "gzip"
+
+
+# --- Safety first: the crisis signs open the intake --------------------------------------
+
+LATER_STEPS = STEPS[1:]
+CRISIS_NUMBERS = ("1813", "106", "112", "1733", "0800 13 500")
+
+
+def _banner(html: str) -> str:
+    start = html.find('<section class="crisis-banner')
+    return html[start : html.index("</section>", start)] if start != -1 else ""
+
+
+def test_crisis_signs_are_the_first_question_of_the_intake(client: TestClient) -> None:
+    html = client.get("/intake/context").text
+    form = html[html.index('id="step-form"') :]
+    assert form.index('name="crisis_signs"') < form.index('name="age"')
+    assert form.index('name="age"') < form.index('name="age_group"')
+    assert "Vraag er gerust rechtstreeks naar" in form
+    assert 'id="crisis-banner"' in form and 'hx-get="/intake/context/crisis"' in form
+    assert _banner(html) == ""
+    risks = client.get("/intake/risks", params=PERSON).text
+    assert 'name="crisis_signs" value' not in risks  # hidden fields carry them, no checkbox
+
+
+@pytest.mark.parametrize("sign", ["suicidal_thoughts", "acute_crisis"])
+@pytest.mark.parametrize("step", LATER_STEPS)
+def test_every_crisis_sign_shows_the_banner_on_every_later_step(
+    client: TestClient, sign: str, step: str
+) -> None:
+    for headers in ({}, HX):
+        html = client.get(
+            f"/intake/{step}", params={**PERSON, "crisis_signs": sign}, headers=headers
+        )
+        banner = _banner(html.text)
+        assert banner, f"no crisis banner on {step} for {sign}"
+        for number in CRISIS_NUMBERS:
+            assert number in banner, (step, sign, number)
+        assert "CGG" in banner and "CAW" in banner
+        assert html.text.index("crisis-banner") < html.text.index('id="step-form"')
+
+
+def test_banner_appears_after_next_without_javascript(client: TestClient) -> None:
+    r = client.get(
+        "/intake/context",
+        params={"crisis_signs": "suicidal_thoughts", "age_group": "adults", "go": "next"},
+    )
+    assert r.url.path == "/intake/questions"
+    assert "1813" in _banner(r.text)
+
+
+def test_crisis_fragment_appears_on_ticking_and_goes_away(client: TestClient) -> None:
+    ticked = client.get(
+        "/intake/context/crisis", params={"crisis_signs": "acute_crisis"}, headers=HX
+    )
+    assert ticked.status_code == 200 and "<html" not in ticked.text
+    assert "acute crisis" in _banner(ticked.text) and "1813" in _banner(ticked.text)
+    assert client.get("/intake/context/crisis", headers=HX).text.strip() == ""
+
+
+def test_banner_numbers_come_from_the_signal_definitions(client: TestClient) -> None:
+    signals = client.app.state.knowledge.signals  # type: ignore[attr-defined]
+    params = {"crisis_signs": ["suicidal_thoughts", "acute_crisis"], "age_group": "youth"}
+    banner = _banner(client.get("/intake/review", params=params).text)
+    for signal_id in ("crisis-suicide", "crisis-acute", "crisis-youth"):
+        for contact in signals[signal_id].contacts:
+            assert contact.name in banner
+            if contact.phone:
+                assert contact.phone in banner
+                assert f'href="tel:{contact.phone.replace(" ", "")}"' in banner
+
+
+@pytest.mark.parametrize(
+    ("age_params", "awel"),
+    [
+        ({"age_group": "youth"}, True),
+        ({"age": "9"}, True),
+        ({}, True),  # the age is not known yet
+        ({"age_group": "adults"}, False),
+        ({"age": "80"}, False),
+    ],
+)
+def test_awel_for_children_and_young_people(
+    client: TestClient, age_params: dict[str, str], awel: bool
+) -> None:
+    params = {"crisis_signs": "suicidal_thoughts", **age_params}
+    banner = _banner(client.get("/intake/context/crisis", params=params).text)
+    assert ("Awel" in banner) is awel
+    assert ("102" in banner) is awel
+
+
+# --- Age in years ------------------------------------------------------------------------
+
+
+def _shown_ranges(html: str) -> dict[str, tuple[int, int]]:
+    """Age group → (low, high) as the labels of the radios show them."""
+    ranges = {}
+    for group, low, high in re.findall(
+        r'<label for="age_group-(\w+)">[^<(]*\((\d+)(?:–(\d+))? jaar', html
+    ):
+        ranges[group] = (int(low), int(high) if high else 120)
+    return ranges
+
+
+def test_age_groups_show_their_ranges(client: TestClient) -> None:
+    shown = _shown_ranges(client.get("/intake/context").text)
+    assert shown == {
+        "children": (0, 11),
+        "youth": (12, 17),
+        "young_adults": (18, 25),
+        "adults": (26, 59),
+        "older": (60, 120),
+    }
+    assert "Ouderen (60 jaar of ouder)" in client.get("/intake/context").text
+
+
+def test_every_age_belongs_to_the_group_whose_range_is_shown(client: TestClient) -> None:
+    shown = _shown_ranges(client.get("/intake/context").text)
+    for age in range(0, 121):
+        (group,) = [g for g, (low, high) in shown.items() if low <= age <= high]
+        assert not validate_step(Answers.from_pairs([("age", str(age))]), "context"), age
+        agreeing = Answers.from_pairs([("age", str(age)), ("age_group", group)])
+        assert not validate_step(agreeing, "context"), age
+        intake = to_intake(Answers.from_pairs([("age", str(age)), *PERSON_NO_AGE_GROUP.items()]))
+        assert intake.age == age and intake.age_group == group
+        for other in shown.keys() - {group}:
+            errors = validate_step(
+                Answers.from_pairs([("age", str(age)), ("age_group", other)]), "context"
+            )
+            assert f"{age} jaar hoort bij" in errors["age_group"], (age, other)
+            assert f"({shown[group][0]}" in errors["age_group"], (age, other)
+
+
+PERSON_NO_AGE_GROUP = {k: v for k, v in PERSON.items() if k != "age_group"}
+
+
+def test_age_alone_is_enough_and_reaches_the_advice(client: TestClient) -> None:
+    r = client.get(
+        "/intake/context",
+        params={**PERSON_NO_AGE_GROUP, "age": "81", "go": "next"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and _query(r.headers["location"])["age"] == ["81"]
+    review = client.get("/intake/review", params={**PERSON_NO_AGE_GROUP, "age": "81"}).text
+    assert "81 jaar" in review and "hoge leeftijd" in review
+    assert "Ouderen (60 jaar of ouder) – afgeleid uit de leeftijd" in review
+    assert "Ouderen vanaf een bepaalde leeftijd (uit de leeftijd)" in review
+    result = client.get("/advies", params={**PERSON_NO_AGE_GROUP, "age": "81"})
+    assert result.status_code == 200 and "<h1" in result.text
+
+
+def test_hint_says_75_plus_is_old_age(client: TestClient) -> None:
+    html = client.get("/intake/context").text
+    assert "Vanaf 75 jaar telt ook de risicofactor ‘hoge leeftijd’ mee" in html
+    risks = client.get("/intake/risks", params={**PERSON, "age": "77"}).text
+    assert "De persoon is 77 jaar" in risks
+    assert "De persoon is" not in client.get("/intake/risks", params={**PERSON, "age": "74"}).text
+
+
+# --- Municipality --------------------------------------------------------------------------
+
+
+def test_municipality_is_a_datalist_of_every_place(client: TestClient) -> None:
+    html = client.get("/intake/context").text
+    assert 'list="municipality-list"' in html
+    datalist = html[html.index('<datalist id="municipality-list">') :]
+    datalist = datalist[: datalist.index("</datalist>")]
+    names = re.findall(r'<option value="([^"]+)"', datalist)
+    assert names == [m.name for m in load_places().all()]
+    assert 'value="Tessenderlo-Ham" label="3945, 3980 · vroeger Tessenderlo, Ham"' in datalist
+    assert 'value="Antwerpen" label="2000, 2018, 2020, …' in datalist
+
+
+def test_every_former_name_and_postcode_resolves_to_the_current_name() -> None:
+    for m in load_places().all():
+        for former in m.former:
+            check = check_municipality(former)
+            assert check.place is not None and check.place.name == m.name, former
+            if normalize(former) != normalize(m.name):
+                assert check.notice == f"{former} hoort sinds 2025 bij {m.name}.", former
+            answers, _notice = normalise_answers(Answers.from_pairs([("municipality", former)]))
+            assert answers.get("municipality") == m.name
+        for code in m.postcodes:
+            check = check_municipality(code)
+            assert check.place is not None and code in check.place.postcodes, code
+        assert check_municipality(m.name).notice is None
+        assert check_municipality(m.name.upper()).place == m
+
+
+def test_former_name_becomes_the_current_name_with_a_note(client: TestClient) -> None:
+    params = {**PERSON, "municipality": "Ham", "go": "next"}
+    r = client.get("/intake/context", params=params)
+    assert r.url.path == "/intake/questions"
+    assert "Ham hoort sinds 2025 bij Tessenderlo-Ham." in r.text
+    assert '<input type="hidden" name="municipality" value="Tessenderlo-Ham">' in r.text
+    htmx = client.get("/intake/context", params=params, headers=HX)
+    assert "municipality=Tessenderlo-Ham" in htmx.headers["HX-Push-Url"]
+    assert (
+        "Postcode 3980 hoort bij Tessenderlo-Ham."
+        in client.get("/intake/questions", params={**PERSON, "municipality": "3980"}).text
+    )
+    live = client.get("/intake/context/municipality", params={"municipality": "ham"}, headers=HX)
+    assert 'value="Tessenderlo-Ham"' in live.text and "hoort sinds 2025" in live.text
+    saved = to_intake(Answers.from_pairs({**PERSON, "municipality": "Borsbeek"}.items()))
+    assert saved.municipality == "Antwerpen"
+
+
+def test_unknown_municipality_errors_with_suggestions_and_keeps_the_rest(
+    client: TestClient,
+) -> None:
+    params = {
+        **PERSON,
+        "municipality": "Gnet",
+        "age": "70",
+        "crisis_signs": "acute_crisis",
+        "duration_months": "12",
+        "go": "next",
+    }
+    r = client.get("/intake/context", params=params)
+    assert r.url.path == "/intake/context"
+    assert "“Gnet” staat niet in de lijst" in r.text and "Bedoelt u Gent" in r.text
+    assert 'value="Gnet"' in r.text and 'aria-invalid="true"' in r.text
+    assert 'value="70"' in r.text and 'value="acute_crisis" checked' in r.text
+    assert '<input type="hidden" name="duration_months" value="12">' in r.text
+    links = re.findall(r'<ul class="suggestions"[^>]*>(.*?)</ul>', r.text, re.S)[0]
+    hrefs = re.findall(r'href="([^"]+)"', links)
+    assert 1 <= len(hrefs) <= 5
+    first = _query(hrefs[0].replace("&amp;", "&"))
+    assert first["municipality"] == ["Gent"] and first["duration_months"] == ["12"]
+
+
+def test_live_municipality_check_for_an_unknown_name(client: TestClient) -> None:
+    r = client.get("/intake/context/municipality", params={"municipality": "Namen"}, headers=HX)
+    assert "<html" not in r.text and 'id="municipality-field"' in r.text
+    assert 'role="alert"' in r.text and "Bedoelt u" in r.text
+    assert r.text.count("<li>") <= 5
+
+
+# --- Duration and course ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("months", "course", "nature", "expected"),
+    [
+        ("36", "transient", "structural", ["U koos voorbijgaande eenzaamheid"]),
+        ("24", "transient", "structural", ["U koos voorbijgaande eenzaamheid"]),
+        ("23", "chronic", "situational", ["U koos chronische eenzaamheid"]),
+        ("6", "", "structural", ["De problematiek is structureel"]),
+        ("48", "", "situational", ["De problematiek is situationeel"]),
+        ("6", "chronic", "structural", ["U koos chronische", "De problematiek is structureel"]),
+        ("36", "chronic", "structural", []),
+        ("6", "transient", "situational", []),
+        ("", "transient", "structural", []),
+    ],
+)
+def test_duration_that_disagrees_is_a_warning_not_an_error(
+    client: TestClient, months: str, course: str, nature: str, expected: list[str]
+) -> None:
+    params = {**PERSON, "problem_nature": nature, "duration_months": months, "course": course}
+    for step in ("course", "review"):
+        html = client.get(f"/intake/{step}", params=params).text
+        warning = re.findall(
+            r'<div class="signal signal-warning course-warning">(.*?)</div>', html, re.S
+        )
+        if not expected:
+            assert not warning, (step, warning)
+            continue
+        assert len(re.findall("<li>", warning[0])) == len(expected)
+        for text in expected:
+            assert text in warning[0]
+        assert "Young, 1982" in warning[0] and "Eccles & Qualter, 2021" in warning[0]
+    r = client.get("/intake/course", params={**params, "go": "next"}, follow_redirects=False)
+    assert r.status_code == 303  # the worker may go on
+    live = client.get("/intake/course/check", params=params, headers=HX)
+    assert bool(expected) == ("course-warning" in live.text)
+
+
+def test_one_month_is_counted_in_the_singular(client: TestClient) -> None:
+    review = client.get("/intake/review", params={**PERSON, "duration_months": "1"}).text
+    assert ">1 maand<" in review
+    assert (
+        "U koos chronische eenzaamheid, maar ze duurt pas 1 maand."
+        in client.get(
+            "/intake/course", params={**PERSON, "duration_months": "1", "course": "chronic"}
+        ).text
+    )
+
+
+# --- Risk-factor search with synonyms ---------------------------------------------------
+
+SEARCHES = [
+    ("angst", "psychological_vulnerability"),
+    ("Angstig", "psychological_vulnerability"),
+    ("depressie", "psychological_vulnerability"),
+    ("werk", "poverty"),
+    ("werkloos", "general_vulnerability"),
+    ("weduwe", "partner_loss"),
+    ("weduwnaar", "partner_loss"),
+    ("rouw", "partner_loss"),
+    ("dement", "health_problems"),
+    ("ziek", "health_problems"),
+    ("pijn", "health_problems"),
+    ("rolstoel", "physical_disability"),
+    ("migrant", "newcomer"),
+    ("vluchteling", "newcomer"),
+    ("taal", "newcomer"),
+    ("scheiding", "divorce"),
+    ("holebi", "lgbtq"),
+    ("transgender", "lgbtq"),
+    ("alleen", "living_alone"),
+    ("zorgt voor", "caregiver"),
+    ("geld", "poverty"),
+    ("schulden", "poverty"),
+    ("OCMW", "poverty"),
+    ("geisoleerd", "small_network"),
+    ("geïsoleerd", "small_network"),
+    ("ZIEKENHUIS", "health_problems"),
+    ("widow", "partner_loss"),
+    ("wheelchair", "physical_disability"),
+    ("mantel", "caregiver"),
+    ("laaggeletterd", "low_education"),
+]
+
+
+def _search_texts(html: str) -> dict[str, str]:
+    pairs = re.findall(
+        r'<div class="choice" data-filter-text="([^"]*)">\s*<input type="checkbox" '
+        r'id="risk_factors-(\w+)"',
+        html,
+    )
+    return {factor: text for text, factor in pairs}
+
+
+def test_every_risk_factor_has_synonyms_in_both_languages() -> None:
+    synonyms = load_synonyms()
+    for factor in RiskFactor:
+        assert len(synonyms.words[factor]["nl"]) >= 2, factor
+        assert len(synonyms.words[factor]["en"]) >= 2, factor
+
+
+@pytest.mark.parametrize(("query", "factor"), SEARCHES)
+def test_search_word_finds_the_expected_risk_factor(
+    client: TestClient, query: str, factor: str
+) -> None:
+    texts = _search_texts(client.get("/intake/risks", params=PERSON).text)
+    assert set(texts) == {r.value for r in RiskFactor}
+    found = factors_matching(query, texts)
+    assert factor in found, (query, found)
+    assert len(found) <= 5, (query, found)
+
+
+def test_search_matches_word_starts_only(client: TestClient) -> None:
+    texts = _search_texts(client.get("/intake/risks", params=PERSON).text)
+    assert "small_network" not in factors_matching("werk", texts)  # not "netwerk"
+    assert factors_matching("", texts) == list(texts)
+    assert factors_matching("xyzzy", texts) == []
+
+
+def test_search_texts_are_folded_for_the_browser(client: TestClient) -> None:
+    texts = _search_texts(client.get("/intake/risks", params=PERSON).text)
+    for text in texts.values():
+        assert text == fold(text)
+    assert "geisoleerd" in texts["small_network"] and "ocmw" in texts["poverty"]
+
+
+def test_synonyms_file_is_checked(tmp_path: Path) -> None:
+    good = yaml.safe_load(SYNONYMS_PATH.read_text(encoding="utf-8"))
+    missing = {"risk_factors": {k: v for k, v in good["risk_factors"].items() if k != "lgbtq"}}
+    with pytest.raises(SynonymsError, match="no synonyms for: lgbtq"):
+        parse_synonyms(tmp_path / "s.yaml", missing)
+    unknown = {"risk_factors": {**good["risk_factors"], "sadness": good["risk_factors"]["none"]}}
+    with pytest.raises(SynonymsError, match="unknown risk factor"):
+        parse_synonyms(tmp_path / "s.yaml", unknown)
+    short = {"risk_factors": {**good["risk_factors"], "divorce": {"nl": ["x"], "en": ["y", "z"]}}}
+    with pytest.raises(SynonymsError, match="'divorce': field 'nl': needs at least 2"):
+        parse_synonyms(tmp_path / "s.yaml", short)
+
+
+# --- "Wijzig" on the overview returns to the overview ----------------------------------
+
+
+def test_change_links_on_the_overview_come_back_to_it(client: TestClient) -> None:
+    review = client.get("/intake/review", params=PERSON).text
+    links = re.findall(r'<a href="(/intake/\w+\?[^"]+)">Wijzig<', review)
+    assert len(links) >= 10 and all("back_to=review" in link for link in links)
+    for link in {urlsplit(link.replace("&amp;", "&")).path for link in links}:
+        page = client.get(link, params={**PERSON, "back_to": "review"}).text
+        assert ">Terug naar overzicht</button>" in page, link
+        assert '<input type="hidden" name="back_to" value="review">' in page
+        assert ">Volgende</button>" not in page.split('class="actions"')[1]
+
+
+def test_back_to_overview_validates_the_step(client: TestClient) -> None:
+    ok = client.get(
+        "/intake/questions",
+        params={**PERSON, "back_to": "review", "go": "overview"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"].startswith("/intake/review?")
+    assert "back_to" not in _query(ok.headers["location"])
+    bad = client.get(
+        "/intake/questions",
+        params={**PERSON, "coping": "", "back_to": "review", "go": "overview"},
+    )
+    assert bad.url.path == "/intake/questions" and "Kies een antwoord." in bad.text
+    assert ">Terug naar overzicht</button>" in bad.text
+    htmx = client.get(
+        "/intake/course",
+        params={**PERSON, "back_to": "review", "go": "overview"},
+        headers=HX,
+    )
+    assert "Toon het advies" in htmx.text
+    assert htmx.headers["HX-Push-Url"].startswith("/intake/review?")
+    opened = client.get("/intake/course", params={**PERSON, "back_to": "review"}, headers=HX)
+    assert "back_to=review" in opened.headers["HX-Push-Url"]
+
+
+# --- Dutch ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_wizard_dutch_has_no_double_article_or_old_words(client: TestClient, step: str) -> None:
+    html = client.get(f"/intake/{step}", params={**PERSON, "crisis_signs": "acute_crisis"}).text
+    for wrong in (
+        "De De Jong",
+        "de De Jong",
+        "niet geweten",
+        "Niet geweten",
+        "zelf aanpak",
+        "et al.",
+    ):
+        assert wrong not in html, (step, wrong)
+    assert not re.search(r"\d/6\.[A-Z]", html)

@@ -6,12 +6,15 @@ server-side unless the user explicitly saves an anonymous record).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from app.core.i18n import gettext_ as _
-from app.domain.intake import Intake
+from app.core.i18n import ngettext_
+from app.domain.intake import AGE_BANDS, CHRONIC_FROM_MONTHS, Intake, age_group_for
+from app.domain.places import Municipality, load_places, normalize
 from app.domain.vocabulary import (
     AgeGroup,
     Coping,
@@ -35,7 +38,9 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("context", ("age_group", "municipality"), ("age_group",)),
+    # Safety comes first (DOMAIN.md §2): the crisis signs open the intake, before the age.
+    # The age group is required unless the age is given; _context_errors checks that.
+    Step("context", ("crisis_signs", "age", "age_group", "municipality")),
     Step(
         "questions",
         ("problem_nature", "wants_contact", "coping"),
@@ -43,7 +48,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("course", ("duration_months", "course")),
     Step("dimensions", ("dimensions", "socially_isolated")),
-    Step("risks", ("risk_factors", "crisis_signs")),
+    Step("risks", ("risk_factors",)),
     Step("scale", DJG6_FIELDS),
     Step("review", ()),
 )
@@ -52,7 +57,7 @@ STEP_BY_ID = {s.id: s for s in STEPS}
 ALL_FIELDS = tuple(f for s in STEPS for f in s.fields)
 
 CHOICES: dict[str, frozenset[str]] = {
-    "age_group": frozenset(a.value for a in AgeGroup),
+    "age_group": frozenset({"", *(a.value for a in AgeGroup)}),
     "problem_nature": frozenset(p.value for p in ProblemNature),
     "wants_contact": frozenset({"true", "false"}),
     "coping": frozenset(c.value for c in Coping),
@@ -65,6 +70,9 @@ CHOICES: dict[str, frozenset[str]] = {
 }
 MAX_MUNICIPALITY = 80
 MAX_DURATION = 1200
+MAX_AGE = 120
+MAX_SUGGESTIONS = 5
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -119,12 +127,7 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
             continue
         value = answers.get(field)
         if field in step.required and not value:
-            errors[field] = (
-                _("Kies een leeftijdsgroep.") if field == "age_group" else _("Kies een antwoord.")
-            )
-        elif field == "municipality":
-            if len(value) > MAX_MUNICIPALITY:
-                errors[field] = _("De gemeente mag hoogstens 80 tekens tellen.")
+            errors[field] = _("Kies een antwoord.")
         elif field == "duration_months":
             if value and not value.isdigit():
                 errors[field] = _("Geef de duur als een geheel aantal maanden (0 of meer).")
@@ -132,6 +135,8 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
                 errors[field] = _("Geef een duur van hoogstens 1200 maanden (100 jaar).")
         elif field in CHOICES and value not in CHOICES[field]:
             errors[field] = _("Kies een van de aangeboden antwoorden.")
+    if step.id == "context":
+        errors.update(_context_errors(answers, errors))
     if step.id == "risks":
         risks = answers.getlist("risk_factors")
         if "none" in risks and len(risks) > 1:
@@ -149,6 +154,179 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
     return errors
 
 
+def _context_errors(answers: Answers, found: Mapping[str, str]) -> dict[str, str]:
+    """Age, age group and municipality: their checks depend on each other and on the places."""
+    errors: dict[str, str] = {}
+    age_text, group = answers.get("age"), answers.get("age_group")
+    age = parse_age(age_text)
+    if age_text and age is None:
+        errors["age"] = _("Leeftijd: geef een geheel aantal jaren, van 0 tot en met 120.")
+    elif not group and not age_text and "age_group" not in found:
+        errors["age_group"] = _("Kies een leeftijdsgroep, of geef de leeftijd in jaren.")
+    elif age is not None and group in CHOICES["age_group"] and group:
+        derived = age_group_for(age)
+        if derived.value != group:
+            errors["age_group"] = _(
+                "Leeftijd en leeftijdsgroep spreken elkaar tegen: {age} jaar hoort bij "
+                "{group}. Pas een van beide aan, of laat de leeftijdsgroep leeg."
+            ).format(age=age, group=age_group_name(derived))
+    check = check_municipality(answers.get("municipality"))
+    if check.error:
+        errors["municipality"] = check.error
+    return errors
+
+
+def parse_age(text: str) -> int | None:
+    """The age in whole years, or None when empty or not a number from 0 to 120."""
+    if not text.isdigit() or int(text) > MAX_AGE:
+        return None
+    return int(text)
+
+
+def age_range(group: AgeGroup) -> str:
+    """The ages of a group as shown beside it ("26–59 jaar", "60 jaar of ouder")."""
+    for band, low, high in AGE_BANDS:
+        if band is group:
+            if high is None:
+                return _("{low} jaar of ouder").format(low=low)
+            return _("{low}–{high} jaar").format(low=low, high=high)
+    raise ValueError(f"no age band for {group}")
+
+
+def age_group_name(group: AgeGroup) -> str:
+    """The group with its ages, inside a sentence ("volwassenen (26–59 jaar)")."""
+    names = {
+        AgeGroup.children: _("kinderen"),
+        AgeGroup.youth: _("jongeren"),
+        AgeGroup.young_adults: _("jongvolwassenen"),
+        AgeGroup.adults: _("volwassenen"),
+        AgeGroup.older: _("ouderen"),
+    }
+    return f"{names[group]} ({age_range(group)})"
+
+
+def derived_age_group(answers: Answers) -> AgeGroup | None:
+    """The age group as chosen, or else as it follows from the age; None if neither is known."""
+    group = answers.get("age_group")
+    if group in {a.value for a in AgeGroup}:
+        return AgeGroup(group)
+    age = parse_age(answers.get("age"))
+    return age_group_for(age) if age is not None else None
+
+
+def join_or(names: Sequence[str]) -> str:
+    """A list in a sentence: "Gent, Genk of Geel"."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("{first} of {last}").format(first=", ".join(names[:-1]), last=names[-1])
+
+
+@dataclass(frozen=True)
+class PlaceCheck:
+    """What a typed municipality turns out to be: the place, a note about it, or an error."""
+
+    place: Municipality | None = None
+    notice: str | None = None
+    error: str | None = None
+    suggestions: tuple[Municipality, ...] = ()
+
+
+def check_municipality(text: str) -> PlaceCheck:
+    """Look a typed municipality (name, former name, postcode) up in the list of places."""
+    text = " ".join(text.split())
+    if not text:
+        return PlaceCheck()
+    if len(text) > MAX_MUNICIPALITY:
+        return PlaceCheck(error=_("Gemeente: typ hoogstens 80 tekens."))
+    places = load_places()
+    place = places.find(text)
+    if place is None:
+        suggestions = tuple(places.suggest(text, limit=MAX_SUGGESTIONS))
+        if suggestions:
+            error = _(
+                "Gemeente: “{text}” staat niet in de lijst van Vlaamse en Brusselse "
+                "gemeenten. Bedoelt u {names}?"
+            ).format(text=text, names=join_or([m.name for m in suggestions]))
+        else:
+            error = _(
+                "Gemeente: “{text}” staat niet in de lijst van Vlaamse en Brusselse "
+                "gemeenten. Typ de naam of de postcode, of laat het veld leeg."
+            ).format(text=text)
+        return PlaceCheck(error=error, suggestions=suggestions)
+    return PlaceCheck(place=place, notice=_place_notice(text, place))
+
+
+def _place_notice(text: str, place: Municipality) -> str | None:
+    """Why the name kept differs from what was typed (a merger, a postcode, a French name)."""
+    if text.isdigit():
+        return _("Postcode {code} hoort bij {name}.").format(code=text, name=place.name)
+    # "2440 Geel" and "Geel (2440)": compare the letters only.
+    letters = normalize(_DIGITS.sub(" ", text))
+    if letters == normalize(place.name):
+        return None
+    for former in place.former:
+        if normalize(former) == letters:
+            return _("{former} hoort sinds 2025 bij {name}.").format(former=former, name=place.name)
+    for other in place.other_names:
+        if normalize(other) == letters:
+            return _("{other} heet in het Nederlands {name}.").format(other=other, name=place.name)
+    # Found by a postcode typed beside a name that is not known ("9000 Gnet").
+    return _("We gebruiken de officiële naam: {name}.").format(name=place.name)
+
+
+def normalise_answers(answers: Answers) -> tuple[Answers, str | None]:
+    """Answers with the municipality's current official name, and a note when it changed."""
+    typed = answers.get("municipality")
+    check = check_municipality(typed)
+    if check.place is None or check.place.name == typed:
+        return answers, None
+    return answers.replace(municipality=check.place.name), check.notice
+
+
+def _months(n: int) -> str:
+    return ngettext_("{n} maand", "{n} maanden", n).format(n=n)
+
+
+def course_warnings(answers: Answers) -> list[str]:
+    """Where the duration disagrees with the course or the nature of the problem.
+
+    Not errors: the worker may know better, but should look again, because chronic and
+    transient loneliness call for different approaches (Eccles & Qualter, 2021).
+    """
+    text = answers.get("duration_months")
+    if not text.isdigit() or int(text) > MAX_DURATION:
+        return []
+    months = int(text)
+    long = months >= CHRONIC_FROM_MONTHS
+    course, nature = answers.get("course"), answers.get("problem_nature")
+    warnings = []
+    if long and course == Course.transient:
+        warnings.append(
+            _("U koos voorbijgaande eenzaamheid, maar ze duurt al {months}.").format(
+                months=_months(months)
+            )
+        )
+    if not long and course == Course.chronic:
+        warnings.append(
+            _("U koos chronische eenzaamheid, maar ze duurt pas {months}.").format(
+                months=_months(months)
+            )
+        )
+    if not long and nature == ProblemNature.structural:
+        warnings.append(
+            _(
+                "De problematiek is structureel (al jaren), maar de eenzaamheid duurt pas {months}."
+            ).format(months=_months(months))
+        )
+    if long and nature == ProblemNature.situational:
+        warnings.append(
+            _(
+                "De problematiek is situationeel (recent), maar de eenzaamheid duurt al {months}."
+            ).format(months=_months(months))
+        )
+    return warnings
+
+
 def validate_step(answers: Answers, step_id: str) -> dict[str, str]:
     """Field → Dutch message for every problem in one step."""
     return _step_errors(answers, STEP_BY_ID[step_id])
@@ -164,11 +342,14 @@ def first_invalid_step(answers: Answers) -> tuple[str, dict[str, str]] | None:
 
 def to_intake(answers: Answers) -> Intake:
     """Build the Intake; call only when every step validates."""
+    answers, _notice = normalise_answers(answers)
     djg6 = [answers.get(f) for f in DJG6_FIELDS]
     duration = answers.get("duration_months")
     isolated = answers.get("socially_isolated")
     data: dict[str, object] = {
-        "age_group": answers.get("age_group"),
+        # Empty when the age is given: the Intake derives the group from the age.
+        "age_group": answers.get("age_group") or None,
+        "age": parse_age(answers.get("age")),
         "problem_nature": answers.get("problem_nature"),
         "wants_contact": answers.get("wants_contact") == "true",
         "coping": answers.get("coping"),

@@ -6,27 +6,46 @@ returns only the part that changes. Routes stay thin: answers → Intake → eng
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.advice.knowledge import Knowledge
-from app.core.i18n import current_language, set_language
+from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
+from app.domain.intake import OLDER_AGE_FROM
+from app.domain.places import load_places
 from app.domain.scales import DJG6_ITEMS, score_djg6
-from app.domain.vocabulary import DjgAnswer
+from app.domain.vocabulary import AgeGroup, CrisisSign, DjgAnswer, RiskFactor
 from app.web.intake_form import (
     DJG6_FIELDS,
     STEP_BY_ID,
     STEP_IDS,
     Answers,
+    age_range,
+    check_municipality,
+    course_warnings,
+    derived_age_group,
     neighbours,
+    normalise_answers,
+    parse_age,
     validate_step,
 )
+from app.web.synonyms import load_synonyms
 from app.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
+
+# "?back_to=review" marks a step opened with "Wijzig" on the overview: its main button
+# then validates the step and returns to the overview instead of going to the next step.
+BACK_TO = "back_to"
+REVIEW = "review"
+# The datalist shows this many postcodes beside a name; Antwerpen alone has fifteen.
+DATALIST_POSTCODES = 3
+_TRAILING_NOTE = re.compile(r"\s*\([^)]*\)$")
 
 
 def _prepare(request: Request) -> tuple[Answers, Knowledge]:
@@ -53,10 +72,20 @@ def _step_url(step_id: str, answers: Answers, **extra: str) -> str:
 
 
 def _render_step(
-    request: Request, step_id: str, answers: Answers, errors: dict[str, str], knowledge: Knowledge
+    request: Request,
+    step_id: str,
+    answers: Answers,
+    errors: dict[str, str],
+    knowledge: Knowledge,
+    *,
+    back_to_review: bool = False,
 ) -> HTMLResponse:
+    # A former name or a postcode becomes the current official name from here on.
+    answers, place_notice = normalise_answers(answers)
+    back_to_review = back_to_review and step_id != REVIEW
     prev, nxt = neighbours(step_id)
     step_fields = STEP_BY_ID[step_id].fields
+    lang = current_language()
     context: dict[str, Any] = {
         "step": step_id,
         "steps": STEP_IDS,
@@ -68,15 +97,131 @@ def _render_step(
         "errors": errors,
         "hidden": answers.pairs(exclude=step_fields),
         "k": knowledge,
+        "back_to_review": back_to_review,
+        "place_notice": place_notice,
+        "crisis": crisis_banner(answers, knowledge),
         "djg6_items": DJG6_ITEMS,
         "djg6_fields": DJG6_FIELDS,
         "djg6_score": _djg6_score(answers),
-        "review_rows": _review_rows(answers, knowledge) if step_id == "review" else [],
+        "course_warnings": course_warnings(answers) if step_id in ("course", REVIEW) else [],
+        "review_rows": _review_rows(answers, knowledge) if step_id == REVIEW else [],
         "step_url": lambda s: _step_url(s, answers),
+        "review_url": lambda s: _step_url(s, answers, **{BACK_TO: REVIEW}),
     }
+    if step_id == "context":
+        context.update(_context_step(answers, knowledge, lang, back_to_review))
+    if step_id == "risks":
+        context["risk_options"] = _risk_options(knowledge, lang)
+        age = parse_age(answers.get("age"))
+        context["older_by_age"] = age if age is not None and age >= OLDER_AGE_FROM else None
     block = "main" if is_htmx(request) else None
-    headers = {"HX-Push-Url": _step_url(step_id, answers)} if block else None
+    extra = {BACK_TO: REVIEW} if back_to_review else {}
+    headers = {"HX-Push-Url": _step_url(step_id, answers, **extra)} if block else None
     return render(request, "intake.html", context, block=block, headers=headers)
+
+
+def _context_step(
+    answers: Answers, k: Knowledge, lang: str, back_to_review: bool
+) -> dict[str, Any]:
+    check = check_municipality(answers.get("municipality"))
+    extra = {BACK_TO: REVIEW} if back_to_review else {}
+    return {
+        "age_options": age_options(k, lang),
+        "older_age_from": OLDER_AGE_FROM,
+        "places": municipality_options(),
+        "suggestions": [
+            (m.name, _step_url("context", answers.replace(municipality=m.name), **extra))
+            for m in check.suggestions
+        ],
+    }
+
+
+def age_options(k: Knowledge, lang: str) -> list[tuple[str, str, None]]:
+    """The age-group radios, each label with its ages: "Volwassenen (26–59 jaar)"."""
+    options = []
+    for group in AgeGroup:
+        entry = k.vocabulary["age_groups"][group.value]
+        # The vocabulary's "Ouderen (60+)" already names an age: show the range only once.
+        name = _TRAILING_NOTE.sub("", entry.label.get(lang))
+        # No description: beside the ages it would only lengthen a choice made in seconds.
+        options.append((group.value, f"{name} ({age_range(group)})", None))
+    return options
+
+
+def municipality_options() -> list[tuple[str, str]]:
+    """(name, label) for the datalist: postcodes, and former names since the 2025 mergers."""
+    options = []
+    for m in load_places().all():
+        codes = ", ".join(m.postcodes[:DATALIST_POSTCODES])
+        if len(m.postcodes) > DATALIST_POSTCODES:
+            codes += ", …"
+        label = codes
+        if m.former:
+            label += " · " + _("vroeger {names}").format(names=", ".join(m.former))
+        options.append((m.name, label))
+    return options
+
+
+def _risk_options(k: Knowledge, lang: str) -> list[dict[str, str]]:
+    """Risk-factor checkboxes with the folded text the search box looks in."""
+    synonyms = load_synonyms()
+    options = []
+    for entry in k.vocabulary["risk_factors"].values():
+        label = entry.label.get(lang)
+        description = entry.description.get(lang) if entry.description else ""
+        options.append(
+            {
+                "id": entry.id,
+                "label": label,
+                "group": entry.group or "other",
+                "search": synonyms.search_text(RiskFactor(entry.id), label, description),
+            }
+        )
+    return options
+
+
+@dataclass(frozen=True)
+class CrisisContact:
+    name: str
+    phone: str | None
+    tel: str | None
+    url: str | None
+    note: str | None
+
+
+def crisis_banner(answers: Answers, k: Knowledge) -> dict[str, Any] | None:
+    """What the crisis banner shows for the ticked signs, from rules/signals.yaml.
+
+    The numbers come from the same signal definitions as the result page, so both say
+    the same. Awel is added for children and young people, and while the age is unknown.
+    """
+    signs = [s for s in answers.getlist("crisis_signs") if s in {c.value for c in CrisisSign}]
+    if not signs:
+        return None
+    lang = current_language()
+    group = derived_age_group(answers)
+    young = group in (AgeGroup.children, AgeGroup.youth)
+    # Every sign lists all crisis contacts (the worker may need any of them), those of the
+    # ticked sign first; Awel first for a child or young person, last while the age is unknown.
+    ids = ["crisis-youth"] if young else []
+    if CrisisSign.suicidal_thoughts in signs:
+        ids += ["crisis-suicide", "crisis-acute"]
+    else:
+        ids += ["crisis-acute", "crisis-suicide"]
+    if group is None:
+        ids.append("crisis-youth")
+    youth = k.signals.get("crisis-youth")
+    youth_names = {c.name for c in youth.contacts} if youth else set()
+    contacts: dict[str, CrisisContact] = {}
+    for signal_id in ids:
+        signal = k.signals.get(signal_id)
+        for c in signal.contacts if signal else ():
+            note = c.note.get(lang) if c.note else None
+            if note is None and c.name in youth_names:
+                note = _("voor kinderen en jongeren")
+            tel = re.sub(r"[^0-9+]", "", c.phone) if c.phone else None
+            contacts.setdefault(c.name, CrisisContact(c.name, c.phone, tel, c.url, note))
+    return {"signs": signs, "contacts": list(contacts.values())}
 
 
 def _djg6_score(answers: Answers) -> dict[str, object] | None:
@@ -96,8 +241,40 @@ def _review_rows(answers: Answers, k: Knowledge) -> list[tuple[str, str, str]]:
     yes_no = {"true": _("ja"), "false": _("nee"), "": _("onbekend")}
     duration = answers.get("duration_months")
     score = _djg6_score(answers)
+    age = parse_age(answers.get("age"))
+    if age is None:
+        age_text = _("niet ingevuld")
+    else:
+        age_text = ngettext_("{n} jaar", "{n} jaar", age).format(n=age)
+        if age >= OLDER_AGE_FROM:
+            age_text += " – " + _("hoge leeftijd: telt mee als risicofactor")
+    group_labels = {value: label for value, label, _none in age_options(k, lang)}
+    derived = derived_age_group(answers)
+    if derived is None:
+        group_text = _("niet ingevuld")
+    elif answers.get("age_group"):
+        group_text = group_labels[derived.value]
+    else:
+        group_text = _("{group} – afgeleid uit de leeftijd").format(
+            group=group_labels[derived.value]
+        )
+    risks = [k.label("risk_factors", r, lang) for r in answers.getlist("risk_factors")]
+    if (
+        age is not None
+        and age >= OLDER_AGE_FROM
+        and "older_age" not in answers.getlist("risk_factors")
+    ):
+        risks.append(
+            _("{label} (uit de leeftijd)").format(label=k.label("risk_factors", "older_age", lang))
+        )
     return [
-        ("context", _("Leeftijdsgroep"), lab("age_groups", answers.get("age_group"))),
+        (
+            "context",
+            _("Crisissignalen"),
+            ", ".join(crisis_label(c) for c in answers.getlist("crisis_signs")) or _("geen"),
+        ),
+        ("context", _("Leeftijd"), age_text),
+        ("context", _("Leeftijdsgroep"), group_text),
         ("context", _("Gemeente"), answers.get("municipality") or _("niet ingevuld")),
         (
             "questions",
@@ -113,7 +290,9 @@ def _review_rows(answers: Answers, k: Knowledge) -> list[tuple[str, str, str]]:
         (
             "course",
             _("Duur"),
-            _("{n} maanden").format(n=duration) if duration else _("niet ingevuld"),
+            ngettext_("{n} maand", "{n} maanden", int(duration)).format(n=int(duration))
+            if duration.isdigit()
+            else duration or _("niet ingevuld"),
         ),
         (
             "course",
@@ -132,13 +311,7 @@ def _review_rows(answers: Answers, k: Knowledge) -> list[tuple[str, str, str]]:
         (
             "risks",
             _("Risicofactoren"),
-            ", ".join(k.label("risk_factors", r, lang) for r in answers.getlist("risk_factors"))
-            or _("geen gekozen"),
-        ),
-        (
-            "risks",
-            _("Crisissignalen"),
-            ", ".join(_crisis_label(c) for c in answers.getlist("crisis_signs")) or _("geen"),
+            ", ".join(risks) or _("geen gekozen"),
         ),
         (
             "scale",
@@ -148,7 +321,8 @@ def _review_rows(answers: Answers, k: Knowledge) -> list[tuple[str, str, str]]:
     ]
 
 
-def _crisis_label(sign: str) -> str:
+def crisis_label(sign: str) -> str:
+    """The short Dutch name of a crisis sign."""
     return {
         "suicidal_thoughts": _("Signalen van zelfmoordgedachten"),
         "acute_crisis": _("Acute crisis"),
@@ -176,7 +350,11 @@ def intake_start(request: Request) -> RedirectResponse:
 
 @router.get("/intake/{step_id}", response_class=HTMLResponse)
 def intake_step(
-    request: Request, step_id: str, go: str | None = None, check: str | None = None
+    request: Request,
+    step_id: str,
+    go: str | None = None,
+    check: str | None = None,
+    back_to: str | None = None,
 ) -> Response:
     answers, knowledge = _prepare(request)
     if step_id not in STEP_IDS:
@@ -187,11 +365,50 @@ def intake_step(
         return _goto(request, prev, answers, knowledge)
     if go in STEP_IDS:  # jump from the progress bar, keeping this step's answers
         return _goto(request, go, answers, knowledge)
-    if go == "next" or check:
+    if go in ("next", "overview") or check:
         errors = validate_step(answers, step_id)
-        if go == "next" and not errors and nxt:
+        if not errors and go == "overview":
+            return _goto(request, REVIEW, answers, knowledge)
+        if not errors and go == "next" and nxt:
             return _goto(request, nxt, answers, knowledge)
-    return _render_step(request, step_id, answers, errors, knowledge)
+    return _render_step(
+        request, step_id, answers, errors, knowledge, back_to_review=back_to == REVIEW
+    )
+
+
+@router.get("/intake/context/crisis", response_class=HTMLResponse)
+def crisis_fragment(request: Request) -> HTMLResponse:
+    """The crisis banner of the context step, as soon as a sign is ticked (htmx)."""
+    answers, knowledge = _prepare(request)
+    return render(request, "intake/_crisis.html", {"crisis": crisis_banner(answers, knowledge)})
+
+
+@router.get("/intake/context/municipality", response_class=HTMLResponse)
+def municipality_fragment(request: Request, back_to: str | None = None) -> HTMLResponse:
+    """The municipality field checked while typing (htmx): normalised, or an error."""
+    raw, knowledge = _prepare(request)
+    answers, place_notice = normalise_answers(raw)
+    errors = {}
+    check = check_municipality(raw.get("municipality"))
+    if check.error:
+        errors["municipality"] = check.error
+    context = {
+        "answers": answers,
+        "errors": errors,
+        "place_notice": place_notice,
+        "live": True,
+        **_context_step(answers, knowledge, current_language(), back_to == REVIEW),
+    }
+    return render(request, "intake/_municipality.html", context)
+
+
+@router.get("/intake/course/check", response_class=HTMLResponse)
+def course_check_fragment(request: Request) -> HTMLResponse:
+    """Warnings when duration, course and nature disagree (htmx, on change)."""
+    answers, _k = _prepare(request)
+    return render(
+        request, "intake/_course_warnings.html", {"course_warnings": course_warnings(answers)}
+    )
 
 
 @router.get("/intake/scale/score", response_class=HTMLResponse)

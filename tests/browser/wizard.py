@@ -31,11 +31,12 @@ DJG6_FIELDS = tuple(f"djg6_{n}" for n in range(1, 7))
 class Person:
     """The answers of one intake, by the ids the forms use."""
 
-    age_group: str
+    age_group: str  # may be "" when the age is given
     problem_nature: str
     wants_contact: str  # "true" or "false"
     coping: str
     municipality: str = ""
+    age: str = ""
     course: str = ""
     dimensions: tuple[str, ...] = ()
     risk_factors: tuple[str, ...] = ()
@@ -43,7 +44,9 @@ class Person:
     djg6: tuple[str, ...] = ()  # six answers: "ja", "min_of_meer", "nee"
 
     def pairs(self) -> list[tuple[str, str]]:
-        pairs = [
+        pairs = [("crisis_signs", c) for c in self.crisis_signs]
+        pairs += [
+            ("age", self.age),
             ("age_group", self.age_group),
             ("municipality", self.municipality),
             ("problem_nature", self.problem_nature),
@@ -53,7 +56,6 @@ class Person:
         ]
         pairs += [("dimensions", d) for d in self.dimensions]
         pairs += [("risk_factors", r) for r in self.risk_factors]
-        pairs += [("crisis_signs", c) for c in self.crisis_signs]
         pairs += list(zip(DJG6_FIELDS, self.djg6, strict=False))
         return [(k, v) for k, v in pairs if v]
 
@@ -118,7 +120,13 @@ def click_next(page: Page, expected_step: str) -> None:
 
 
 def fill_context(page: Page, person: Person) -> None:
-    page.locator(f"#age_group-{person.age_group}").check()
+    """Crisis signs first (the banner appears at once with htmx), then age and place."""
+    for sign in person.crisis_signs:
+        page.locator(f"#crisis_signs-{sign}").check()
+    if person.age:
+        page.get_by_label("Leeftijd in jaren (optioneel)").fill(person.age)
+    if person.age_group:
+        page.locator(f"#age_group-{person.age_group}").check()
     if person.municipality:
         page.get_by_label("Gemeente (optioneel)").fill(person.municipality)
 
@@ -146,8 +154,6 @@ def walk_with_mouse(page: Page, person: Person) -> None:
     click_next(page, "risks")
     for risk in person.risk_factors:
         page.locator(f"#risk_factors-{risk}").check()
-    for sign in person.crisis_signs:
-        page.locator(f"#crisis_signs-{sign}").check()
     click_next(page, "scale")
     for field, answer in zip(DJG6_FIELDS, person.djg6, strict=False):
         page.locator(f"#{field}-{answer}").check()
@@ -211,7 +217,13 @@ def walk_with_keyboard(page: Page, person: Person) -> None:
     page.keyboard.press("Enter")
     expect_step(page, "context")
     expect(page.locator("#step-title")).to_be_focused()
-    choose_radio(page, "age_group", person.age_group)
+    for sign in person.crisis_signs:
+        tick_checkbox(page, f"crisis_signs-{sign}")
+    if person.age:
+        tab_to(page, "#f-age")
+        page.keyboard.type(person.age)
+    if person.age_group:
+        choose_radio(page, "age_group", person.age_group)
     if person.municipality:
         tab_to(page, "#f-municipality")
         page.keyboard.type(person.municipality)
@@ -228,8 +240,6 @@ def walk_with_keyboard(page: Page, person: Person) -> None:
     press_next(page, "risks")
     for risk in person.risk_factors:
         tick_checkbox(page, f"risk_factors-{risk}")
-    for sign in person.crisis_signs:
-        tick_checkbox(page, f"crisis_signs-{sign}")
     press_next(page, "scale")
     for field, answer in zip(DJG6_FIELDS, person.djg6, strict=False):
         choose_radio(page, field, answer)
