@@ -5,17 +5,21 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.catalogue.csvio import (
+    ALL_COLUMNS,
     COLUMNS,
     CsvImportError,
     export_initiatives,
     import_initiatives,
     parse_csv,
+    parse_records,
 )
 from app.catalogue.models import Initiative
 from app.core.config import REPO_ROOT
@@ -23,6 +27,7 @@ from app.core.db import init_db, make_engine
 from tests.conftest import CATALOGUE_CSV
 
 HEADER = ",".join(COLUMNS)
+HEADER_V11 = ",".join(ALL_COLUMNS)
 
 
 @pytest.fixture
@@ -69,6 +74,19 @@ def _row(**values: str) -> str:
     return ",".join(values.get(c, "") for c in COLUMNS)
 
 
+def _row11(**values: str) -> str:
+    cells = (values.get(c, "") for c in ALL_COLUMNS)
+    return ",".join(f'"{v}"' if "," in v else v for v in cells)
+
+
+REFERRAL = {
+    "phone": "+32 9 123 45 67",
+    "email": "info@buurtwerk.be",
+    "address": "Kerkstraat 1, 9000 Gent",
+    "last_verified": "2026-01-05",
+}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -96,6 +114,125 @@ def test_errors_name_row_column_value(text: str, message: str) -> None:
     with pytest.raises(CsvImportError) as exc:
         parse_csv(text)
     assert any(message in e for e in exc.value.errors), exc.value.errors
+
+
+def test_round_trip_with_referral_columns(session: Session) -> None:
+    text = f"{HEADER_V11}\n{_row11(name='A', elements='meeting', **REFERRAL)}\n{_row11(name='B')}\n"
+    import_initiatives(session, text)
+    a = session.exec(select(Initiative).where(Initiative.name == "A")).one()
+    assert (a.phone, a.email, a.address) == (
+        "+32 9 123 45 67",
+        "info@buurtwerk.be",
+        REFERRAL["address"],
+    )
+    assert a.last_verified == date(2026, 1, 5)
+    out = io.StringIO()
+    export_initiatives(session, out)
+    lines = out.getvalue().splitlines()
+    # The new columns come after the v1 ones.
+    assert (*COLUMNS, "phone", "email", "address", "last_verified") == ALL_COLUMNS
+    assert lines[0] == HEADER_V11 and lines[0].startswith(HEADER + ",")
+    assert lines[1].endswith(
+        ',+32 9 123 45 67,info@buurtwerk.be,"Kerkstraat 1, 9000 Gent",2026-01-05'
+    )
+    assert lines[2].endswith(",,,,")
+    assert parse_csv(out.getvalue()) == parse_csv(text)
+
+
+def test_v1_file_imports_and_keeps_referral_details_on_update(session: Session) -> None:
+    import_initiatives(
+        session, f"{HEADER_V11}\n{_row11(name='A', municipality='Gent', **REFERRAL)}\n"
+    )
+    again = import_initiatives(
+        session, f"{HEADER}\n{_row(name='A', municipality='Gent', goal='Nieuw doel')}\n"
+    )
+    assert (again.created, again.updated) == (0, 1)
+    a = session.exec(select(Initiative)).one()
+    assert a.goal == "Nieuw doel"
+    assert (a.phone, a.last_verified) == (REFERRAL["phone"], date(2026, 1, 5))
+    # A file that has the column but leaves it empty does clear it.
+    import_initiatives(session, "name,municipality,phone\nA,Gent,\n")
+    session.refresh(a)
+    assert a.phone is None and a.email == REFERRAL["email"]
+
+
+def test_records_carry_referral_details() -> None:
+    (record,) = parse_records(f"{HEADER_V11}\n{_row11(name='A', **REFERRAL)}\n")
+    assert (record.phone, record.email, record.address, record.last_verified) == (
+        REFERRAL["phone"],
+        REFERRAL["email"],
+        REFERRAL["address"],
+        date(2026, 1, 5),
+    )
+
+
+@pytest.mark.parametrize(
+    "phone", ["09 123 45 67", "+32 (0)9 123.45.67", "09/123-45-67", "106", "0032 9 123 45 67"]
+)
+def test_good_phone_numbers(phone: str) -> None:
+    (item,) = parse_csv(f"name,phone\nA,{phone}\n")
+    assert item.phone == phone
+
+
+TOMORROW_EVERYWHERE = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("phone", "bel ons", "'bel ons' is not a phone number"),
+        ("phone", "0-1", "'0-1' is not a phone number"),
+        ("phone", "+32 9 123 45 67 of 0470 12 34 56", "'+32 9 123 45 67 of 0470 12 34 56'"),
+        ("phone", "1" * 41, "longer than 40 characters"),
+        ("email", "info@buurtwerk", "'info@buurtwerk' is not an e-mail address"),
+        ("email", "info buurtwerk.be", "'info buurtwerk.be' is not an e-mail address"),
+        ("email", "a@b@c.be", "'a@b@c.be' is not an e-mail address"),
+        ("email", "x" * 196 + "@a.be", "longer than 200 characters"),
+        ("address", "x" * 301, "longer than 300 characters"),
+        ("last_verified", "05/01/2026", "'05/01/2026' is not a date written as YYYY-MM-DD"),
+        ("last_verified", "2026-02-30", "'2026-02-30' is not a date written as YYYY-MM-DD"),
+        ("last_verified", "20260105", "'20260105' is not a date written as YYYY-MM-DD"),
+        ("last_verified", TOMORROW_EVERYWHERE, f"'{TOMORROW_EVERYWHERE}' lies in the future"),
+    ],
+)
+def test_bad_referral_values_name_row_column_value(column: str, value: str, message: str) -> None:
+    text = f"{HEADER_V11}\n{_row11(name='A')}\n{_row11(name='B', **{column: value})}\n"
+    with pytest.raises(CsvImportError) as exc:
+        parse_csv(text)
+    (error,) = exc.value.errors
+    assert error.startswith(f"row 3, column '{column}': ") and message in error
+    (issue,) = exc.value.issues
+    assert (issue.row, issue.column) == (3, column)
+
+
+def test_today_is_not_in_the_future() -> None:
+    today = datetime.now(UTC).date().isoformat()
+    (item,) = parse_csv(f"name,last_verified\nA,{today}\n")
+    assert item.last_verified is not None and item.last_verified.isoformat() == today
+
+
+def test_referral_errors_in_dutch_on_the_upload_page(client: TestClient) -> None:
+    bad = b"name,phone,email,last_verified\nA,bel ons,x@y,2026-13-01\n"
+    r = client.post("/landschap/upload", files={"file": ("x.csv", bad, "text/csv")})
+    assert r.status_code == 200
+    assert "rij 2, kolom &#39;phone&#39;: &#39;bel ons&#39; is geen telefoonnummer" in r.text
+    assert "kolom &#39;email&#39;: &#39;x@y&#39; is geen e-mailadres" in r.text
+    assert "&#39;2026-13-01&#39; is geen datum in de vorm JJJJ-MM-DD" in r.text
+    r = client.post("/landschap/upload?lang=en", files={"file": ("x.csv", bad, "text/csv")})
+    assert "&#39;x@y&#39; is not an e-mail address" in r.text
+
+
+def test_api_gives_referral_details(client: TestClient) -> None:
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        import_initiatives(session, f"{HEADER_V11}\n{_row11(name='Met contact', **REFERRAL)}\n")
+    page = client.get("/api/v1/initiatives").json()
+    item = next(i for i in page["items"] if i["name"] == "Met contact")
+    assert {k: item[k] for k in REFERRAL} == REFERRAL
+    other = next(i for i in page["items"] if i["name"] != "Met contact")
+    assert all(other[k] is None for k in REFERRAL)
+    one = client.get(f"/api/v1/initiatives/{item['id']}").json()
+    assert one["last_verified"] == "2026-01-05"
 
 
 def test_import_is_all_or_nothing(session: Session) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TextIO
 
@@ -16,6 +17,7 @@ from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase
 from app.catalogue.records import InitiativeRecord
 from app.domain.vocabulary import INITIATIVE_FACETS, SINGLE_VALUED_FACETS
 
+# The v1 columns of DOMAIN.md §6, in the order an export writes them.
 COLUMNS = (
     "name",
     "description",
@@ -36,13 +38,30 @@ COLUMNS = (
     "effect_ladder",
     "evaluation",
 )
+# v1.1: optional referral details, written after the v1 columns; v1 files import as before.
+REFERRAL_COLUMNS = ("phone", "email", "address", "last_verified")
+ALL_COLUMNS = COLUMNS + REFERRAL_COLUMNS
 SINGLE_IDS: dict[str, type[StrEnum]] = {
     k: v for k, v in INITIATIVE_FACETS.items() if k in SINGLE_VALUED_FACETS
 }
 MULTI_IDS: dict[str, type[StrEnum]] = {
     k: v for k, v in INITIATIVE_FACETS.items() if k not in SINGLE_VALUED_FACETS
 }
-MAX_LENGTH = {"name": 300, "website": 500, "municipality": 100, "postcode": 10}
+MAX_LENGTH = {
+    "name": 300,
+    "website": 500,
+    "municipality": 100,
+    "postcode": 10,
+    "phone": 40,
+    "email": 200,
+    "address": 300,
+}
+# Digits with the separators people write (+32 9 123 45 67, 09/123.45.67, (09) 123-45-67).
+PHONE = re.compile(r"\+?[0-9 ./()-]+")
+PHONE_DIGITS = (3, 20)  # 3 for short numbers such as 106; 20 for international ones
+# A simple shape only: one @, no spaces, a dot in the domain; the mail server decides the rest.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_ERRORS = 50
 
 
@@ -71,6 +90,11 @@ class CsvIssue:
             "too_long": f"longer than {self.extra} characters",
             "name_required": "a name is required",
             "bad_website": f"'{self.value}' is not an http(s) address",
+            "bad_phone": f"'{self.value}' is not a phone number "
+            "(digits, spaces and + . / ( ) - only)",
+            "bad_email": f"'{self.value}' is not an e-mail address",
+            "bad_date": f"'{self.value}' is not a date written as YYYY-MM-DD",
+            "future_date": f"'{self.value}' lies in the future",
             "too_many": f"stopped after {self.extra} errors",
         }
         text = messages[self.code]
@@ -115,7 +139,7 @@ def parse_csv(text: str) -> list[InitiativeBase]:
     except csv.Error as exc:
         raise CsvImportError([CsvIssue("not_csv", row=1, extra=str(exc))]) from None
     issues: list[CsvIssue] = []
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in ALL_COLUMNS]
     if unknown:
         issues.append(CsvIssue("unknown_columns", value=_quoted(unknown)))
     dupes = sorted({h for h in header if header.count(h) > 1})
@@ -152,14 +176,49 @@ def parse_csv(text: str) -> list[InitiativeBase]:
     return out
 
 
+def _latest_date() -> date:
+    """Today anywhere on earth (UTC+14): a date typed in Flanders just after midnight is not
+    in the future on a server that keeps UTC."""
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
+def _referral_issues(row_no: int, col: str, raw: str) -> tuple[object, list[CsvIssue]]:
+    """The value of a referral column (None when empty) and its problems."""
+    if not raw:
+        return None, []
+    if col == "last_verified":
+        try:
+            day = date.fromisoformat(raw) if ISO_DATE.fullmatch(raw) else None
+        except ValueError:
+            day = None
+        if day is None:
+            return None, [CsvIssue("bad_date", row=row_no, column=col, value=raw)]
+        if day > _latest_date():
+            return None, [CsvIssue("future_date", row=row_no, column=col, value=raw)]
+        return day, []
+    if len(raw) > MAX_LENGTH[col]:
+        return None, [CsvIssue("too_long", row=row_no, column=col, extra=str(MAX_LENGTH[col]))]
+    if col == "phone":
+        digits = sum(ch.isdigit() for ch in raw)
+        if not PHONE.fullmatch(raw) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+            return None, [CsvIssue("bad_phone", row=row_no, column=col, value=raw)]
+    elif col == "email" and not EMAIL.fullmatch(raw):
+        return None, [CsvIssue("bad_email", row=row_no, column=col, value=raw)]
+    return raw, []
+
+
 def _validate_row(
     row_no: int, values: dict[str, str]
 ) -> tuple[InitiativeBase | None, list[CsvIssue]]:
     issues: list[CsvIssue] = []
     data: dict[str, object] = {}
-    for col in COLUMNS:
-        raw = values.get(col, "")
-        if col in MULTI_IDS:
+    # Only the file's own columns are set, so that an import updates those and no others.
+    for col in (c for c in ALL_COLUMNS if c in values):
+        raw = values[col]
+        if col in REFERRAL_COLUMNS:
+            data[col], col_issues = _referral_issues(row_no, col, raw)
+            issues.extend(col_issues)
+        elif col in MULTI_IDS:
             allowed = {m.value for m in MULTI_IDS[col]}
             ids = list(dict.fromkeys(_split(raw)))
             for v in ids:
@@ -179,7 +238,7 @@ def _validate_row(
             data[col] = raw or None
     if not data["name"]:
         issues.append(CsvIssue("name_required", row=row_no, column="name"))
-    site = data["website"]
+    site = data.get("website")
     if isinstance(site, str) and not site.startswith(("http://", "https://")):
         issues.append(CsvIssue("bad_website", row=row_no, column="website", value=site))
     if issues:
@@ -204,7 +263,8 @@ def _key(name: str, municipality: str | None) -> tuple[str, str]:
 
 def import_initiatives(session: Session, text: str, replace: bool = False) -> ImportResult:
     """Import a CSV text in one transaction. Without replace, rows whose name and
-    municipality match an existing initiative update it; others are added."""
+    municipality match an existing initiative update it (only the file's columns, so a v1
+    file keeps the referral details); others are added."""
     items = parse_csv(text)
     result = ImportResult()
     try:
@@ -225,7 +285,7 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
                 existing[key] = current
                 result.created += 1
             else:
-                for name, value in item.model_dump().items():
+                for name, value in item.model_dump(exclude_unset=True).items():
                     setattr(current, name, value)
                 current.updated_at = now
                 session.add(current)
@@ -238,14 +298,17 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     return result
 
 
-def write_csv(initiatives: Iterable[InitiativeBase], fh: TextIO) -> int:
-    """Write initiatives in the exchange format; return the number of rows."""
+def write_csv(
+    initiatives: Iterable[InitiativeBase], fh: TextIO, columns: Sequence[str] = ALL_COLUMNS
+) -> int:
+    """Write initiatives in the exchange format (v1.1, or the given columns); return the
+    number of rows."""
     writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     n = 0
     for ini in initiatives:
         row = []
-        for col in COLUMNS:
+        for col in columns:
             value = getattr(ini, col)
             if col in LIST_FIELDS:
                 row.append(";".join(value))

@@ -232,6 +232,10 @@ def _issue_text(issue: CsvIssue) -> str:
         "too_long": _("langer dan {extra} tekens"),
         "name_required": _("een naam is verplicht"),
         "bad_website": _("'{value}' is geen http(s)-adres"),
+        "bad_phone": _("'{value}' is geen telefoonnummer (enkel cijfers, spaties en + . / ( ) -)"),
+        "bad_email": _("'{value}' is geen e-mailadres"),
+        "bad_date": _("'{value}' is geen datum in de vorm JJJJ-MM-DD"),
+        "future_date": _("'{value}' ligt in de toekomst"),
         "too_many": _("gestopt na {extra} fouten"),
     }
     return where + texts[issue.code].format(value=issue.value or "", extra=issue.extra or "")

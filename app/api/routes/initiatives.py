@@ -29,7 +29,8 @@ def list_initiatives(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> InitiativePage:
-    """Initiatives, optionally filtered by municipality, element and age group."""
+    """Initiatives, optionally filtered by municipality, element and age group; each with
+    its referral details (phone, email, address, last_verified) when the catalogue has them."""
     rows = session.exec(select(Initiative).order_by(Initiative.id)).all()  # type: ignore[arg-type]
     if municipality:
         wanted = " ".join(municipality.casefold().split())
