@@ -123,17 +123,21 @@ def _render_step(
 def _context_step(
     answers: Answers, k: Knowledge, lang: str, back_to_review: bool
 ) -> dict[str, Any]:
-    check = check_municipality(answers.get("municipality"))
-    extra = {BACK_TO: REVIEW} if back_to_review else {}
     return {
         "age_options": age_options(k, lang),
         "older_age_from": OLDER_AGE_FROM,
         "places": municipality_options(),
-        "suggestions": [
-            (m.name, _step_url("context", answers.replace(municipality=m.name), **extra))
-            for m in check.suggestions
-        ],
+        "suggestions": _place_suggestions(answers, back_to_review),
     }
+
+
+def _place_suggestions(answers: Answers, back_to_review: bool) -> list[tuple[str, str]]:
+    """(name, URL of this step with that name) for an unknown municipality, closest first."""
+    extra = {BACK_TO: REVIEW} if back_to_review else {}
+    return [
+        (m.name, _step_url("context", answers.replace(municipality=m.name), **extra))
+        for m in check_municipality(answers.get("municipality")).suggestions
+    ]
 
 
 def age_options(k: Knowledge, lang: str) -> list[tuple[str, str, None]]:
@@ -169,12 +173,15 @@ def _risk_options(k: Knowledge, lang: str) -> list[dict[str, str]]:
     for entry in k.vocabulary["risk_factors"].values():
         label = entry.label.get(lang)
         description = entry.description.get(lang) if entry.description else ""
+        # Both languages' labels: a worker may think of the Dutch word in the English UI.
         options.append(
             {
                 "id": entry.id,
                 "label": label,
                 "group": entry.group or "other",
-                "search": synonyms.search_text(RiskFactor(entry.id), label, description),
+                "search": synonyms.search_text(
+                    RiskFactor(entry.id), entry.label.nl, entry.label.en, description
+                ),
             }
         )
     return options
@@ -386,7 +393,7 @@ def crisis_fragment(request: Request) -> HTMLResponse:
 @router.get("/intake/context/municipality", response_class=HTMLResponse)
 def municipality_fragment(request: Request, back_to: str | None = None) -> HTMLResponse:
     """The municipality field checked while typing (htmx): normalised, or an error."""
-    raw, knowledge = _prepare(request)
+    raw, _k = _prepare(request)
     answers, place_notice = normalise_answers(raw)
     errors = {}
     check = check_municipality(raw.get("municipality"))
@@ -397,7 +404,7 @@ def municipality_fragment(request: Request, back_to: str | None = None) -> HTMLR
         "errors": errors,
         "place_notice": place_notice,
         "live": True,
-        **_context_step(answers, knowledge, current_language(), back_to == REVIEW),
+        "suggestions": _place_suggestions(answers, back_to == REVIEW),
     }
     return render(request, "intake/_municipality.html", context)
 
