@@ -59,6 +59,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
     from sqlalchemy.exc import OperationalError
 
     from app.core.config import get_settings
@@ -69,7 +70,8 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     where = engine.url.render_as_string(hide_password=True)
     try:
         before = upgrade(engine)
-    except (SchemaError, OperationalError) as exc:
+    except (SchemaError, OperationalError, CommandError) as exc:
+        # CommandError: a revision these scripts do not know (a database of newer code).
         print(f"error: {where}: {exc}", file=sys.stderr)
         return 1
     finally:

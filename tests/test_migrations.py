@@ -241,3 +241,14 @@ def test_cli_upgrades_a_database_made_before_migrations(tmp_path: Path) -> None:
     r = _cli("db", "upgrade", db=db)
     assert r.returncode == 0, r.stderr
     assert f"upgraded from {BASELINE_REVISION} to revision {head_revision()}" in r.stdout
+
+
+def test_cli_refuses_a_revision_it_does_not_know(tmp_path: Path) -> None:
+    db = tmp_path / "newer.db"
+    engine = make_engine(f"sqlite:///{db}")
+    init_db(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    r = _cli("db", "upgrade", db=db)
+    assert r.returncode == 1
+    assert "9999" in r.stderr and "Traceback" not in r.stderr
