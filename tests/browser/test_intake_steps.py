@@ -8,6 +8,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import BrowserContext, Page, expect
 
 from app.domain.places import load_places
@@ -193,3 +194,35 @@ def test_change_on_the_overview_returns_to_the_overview(
     expect(page.locator(".course-warning")).to_contain_text("duurt pas 6 maanden")
     page.get_by_role("button", name="Toon het advies").click()
     expect(page.locator("h1")).to_have_text("Advies")
+
+
+# --- accessibility of the new states ----------------------------------------------------
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def assert_accessible(page: Page) -> None:
+    """No axe violation of WCAG 2.1 A/AA (as tests/browser/test_accessibility.py checks)."""
+    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    found = [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
+    assert not found, f"{page.url}: {found}"
+
+
+def test_new_states_pass_axe(page: Page) -> None:
+    page.goto("/intake/context")
+    page.get_by_label("Acute crisis").check()
+    expect(page.locator("#crisis-banner .crisis-banner")).to_be_visible()
+    page.get_by_label("Gemeente (optioneel)").fill("Gnet")
+    page.get_by_label("Gemeente (optioneel)").blur()
+    expect(page.locator("#e-municipality")).to_contain_text("Bedoelt u")
+    assert_accessible(page)
+    query = f"{OLDER_STRUCTURAL.query()}&crisis_signs=suicidal_thoughts&age=80&duration_months=6"
+    page.goto(f"/intake/course?back_to=review&{query}&course=transient")
+    expect(page.locator(".course-warning")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"/intake/risks?{query}")
+    page.get_by_label("Zoek een risicofactor").fill("weduwe")
+    assert_accessible(page)
