@@ -32,6 +32,13 @@ def static_url(path: str) -> str:
 
 
 @lru_cache
+def cite(source: str) -> str:
+    """A citation as the UI language writes it: "e.a." in Dutch, "et al." in English."""
+    if current_language() == "en":
+        return source
+    return source.replace(" et al.", " e.a.")
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -43,6 +50,7 @@ def environment() -> Environment:
     env.install_gettext_callables(gettext_, ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_url"] = static_url
     env.filters["dec"] = decimal
+    env.filters["cite"] = cite
     return env
 
 
