@@ -42,10 +42,6 @@ COMBINATION_SIZE_MANY_RISKS = 4
 # An element joins the combination only when it scores at least this share of the best.
 COMBINATION_MIN_SHARE = 0.4
 
-_COMBINATION_TEXT = {
-    "nl": "Combineer elementen die elk iets anders aanpakken: {labels}.",
-    "en": "Combine elements that each address something different: {labels}.",
-}
 _COMBINATION_SOURCE = "de Jong-Gierveld & van Tilburg 2022"
 
 
@@ -69,7 +65,9 @@ def _reason(
     return cached
 
 
-def _combination(ranked: Sequence[ElementAdvice], facts: Facts, lang: str) -> Combination | None:
+def _combination(
+    ranked: Sequence[ElementAdvice], facts: Facts, knowledge: Knowledge, lang: str
+) -> Combination | None:
     if len(ranked) < 2:
         return None
     size = COMBINATION_SIZE_MANY_RISKS if facts.risk_factor_count >= 2 else COMBINATION_SIZE
@@ -88,7 +86,7 @@ def _combination(ranked: Sequence[ElementAdvice], facts: Facts, lang: str) -> Co
     labels = ", ".join(el.label for el in picked)
     return Combination(
         elements=[el.id for el in picked],
-        text=_COMBINATION_TEXT.get(lang, _COMBINATION_TEXT["nl"]).format(labels=labels),
+        text=knowledge.phrase("combination", lang).format(labels=labels),
         source=_COMBINATION_SOURCE,
     )
 
@@ -101,17 +99,6 @@ PLAN_MIN = 3
 PLAN_MAX = 5
 PLAN_EXTRA_SHARE = 0.5
 PLAN_NEAR_SHARE = 0.85
-
-_RESOLUTION_TEXT = {
-    "nl": {
-        "profile": "{label} wordt niet voorgesteld, ook al pleiten andere regels ervoor: {why}",
-        "discourage": "{label} wordt niet voorgesteld, ook al pleiten andere regels ervoor: {why}",
-    },
-    "en": {
-        "profile": "{label} is not proposed, although other rules argue for it: {why}",
-        "discourage": "{label} is not proposed, although other rules argue for it: {why}",
-    },
-}
 
 
 @dataclass
@@ -183,7 +170,6 @@ def resolve_conflicts(
     element both raised and discouraged is discouraged. Each such conflict is explained.
     """
     profile = knowledge.profiles[facts.profile_id]
-    texts = _RESOLUTION_TEXT.get(lang, _RESOLUTION_TEXT["nl"])
     if profile.not_in_plan_reason is not None:
         reason = Reason(
             rule=f"profile-{profile.id}",
@@ -200,13 +186,12 @@ def resolve_conflicts(
             continue
         first = scored.discouraged[e][0]
         label = knowledge.elements[e].label.get(lang)
-        kind = "profile" if first.rule.startswith("profile-") else "discourage"
         resolutions.append(
             Resolution(
                 element=e.value,
                 label=label,
                 outcome="discouraged",
-                text=texts[kind].format(label=label, why=first.text),
+                text=knowledge.phrase("resolution", lang).format(label=label, why=first.text),
                 rules=[*dict.fromkeys(scored.raised_by[e]), first.rule],
                 source=first.source,
             )
@@ -464,7 +449,7 @@ def advise(
             if section == "elements"
             else knowledge.label(section, id_, lang)
         ),
-        lang=lang,
+        phrases=knowledge.phrases_for(lang, prefix="offer_"),
         places=places,
     )
     home = matches.municipality
@@ -487,7 +472,7 @@ def advise(
         inferred_dimensions=sorted(d.value for d in facts.inferred_dimensions),
         elements=elements,
         discouraged=avoid,
-        combination=_combination(plan, facts, lang),
+        combination=_combination(plan, facts, knowledge, lang),
         approach=ApproachAdvice(
             id=best_approach.value,
             label=knowledge.label("approach", best_approach.value, lang),

@@ -128,6 +128,13 @@ class ClientText(_Strict):
     text: Text
 
 
+class Phrase(_Strict):
+    """A sentence the engine fills in (rules/phrases.yaml)."""
+
+    id: str
+    text: Text
+
+
 class GapDef(_Strict):
     """A kind of gap in a local offer (rules/gaps.yaml)."""
 
@@ -207,6 +214,8 @@ class Knowledge:
     services: tuple[ServiceDef, ...] = ()
     service_search_url: str = ""
     client_texts: dict[ElementId, Text] = field(default_factory=dict)
+    # sentences the engine puts together (rules/phrases.yaml)
+    phrases: dict[str, Text] = field(default_factory=dict)
     # lower-cased names and phone numbers of crisis and listening lines (rules/signals.yaml)
     helplines: frozenset[str] = frozenset()
     element_order: dict[ElementId, int] = field(default_factory=dict)
@@ -215,10 +224,38 @@ class Knowledge:
         default_factory=dict, compare=False, repr=False
     )
 
+    def phrase(self, id_: str, lang: str = "nl") -> str:
+        """One sentence of rules/phrases.yaml in the language asked for."""
+        return self.phrases[id_].get(lang)
+
+    def phrases_for(self, lang: str, prefix: str = "") -> dict[str, str]:
+        """Every phrase whose id starts with `prefix`, in one language."""
+        return {k: v.get(lang) for k, v in self.phrases.items() if k.startswith(prefix)}
+
     def label(self, section: str, id_: str, lang: str = "nl") -> str:
         entry = self.vocabulary.get(section, {}).get(id_)
         return entry.label.get(lang) if entry else id_
 
+
+_OFFER_PHRASES = (
+    "offers",
+    "age",
+    "all_ages",
+    "tertiary",
+    "secondary",
+    "primary",
+    "dimension",
+    "isolation",
+    "risk",
+    "ladder",
+    "same_place",
+    "region",
+    "flanders",
+    "elsewhere",
+    "unknown_place",
+    "caution",
+)
+REQUIRED_PHRASES = frozenset({"combination", "resolution"} | {f"offer_{k}" for k in _OFFER_PHRASES})
 
 REQUIRED_VOCABULARY = (
     "age_groups",
@@ -373,6 +410,19 @@ def load_knowledge(rules_dir: Path) -> Knowledge:
             f"{client_path}: client texts missing: {', '.join(sorted(missing_texts))}"
         )
 
+    phrases_path = rules_dir / "phrases.yaml"
+    phrases = {
+        p.id: p.text
+        for p in _validate_entries(
+            phrases_path, _read_yaml(phrases_path), "phrases", Phrase, "phrase"
+        )
+    }
+    missing_phrases = REQUIRED_PHRASES - set(phrases)
+    if missing_phrases:
+        raise KnowledgeError(
+            f"{phrases_path}: phrases missing: {', '.join(sorted(missing_phrases))}"
+        )
+
     profile_map = {p.id: p for p in profiles}
     rule_files = sorted((rules_dir / "rules").glob("*.yaml"))
     if not rule_files:
@@ -400,5 +450,6 @@ def load_knowledge(rules_dir: Path) -> Knowledge:
         service_search_url=search_url,
         client_texts=client_texts,
         helplines=helplines,
+        phrases=phrases,
         element_order={e.id: n for n, e in enumerate(elements)},
     )

@@ -40,45 +40,6 @@ OPEN_TARGETS = frozenset({"none", "other", "general_vulnerability"})
 
 PLACE_ORDER = {"municipality": 0, "region": 1, "flanders": 2}
 
-_PHRASES = {
-    "nl": {
-        "offers": "biedt {elements}",
-        "age": "richt zich op deze leeftijdsgroep",
-        "all_ages": "voor alle leeftijden",
-        "tertiary": "richt zich op mensen die al eenzaam zijn",
-        "secondary": "richt zich op mensen met een verhoogd risico",
-        "primary": "preventief aanbod voor iedereen",
-        "dimension": "let op {what}",
-        "isolation": "werkt ook aan sociaal isolement",
-        "risk": "bedoeld voor {what}",
-        "ladder": "effectladder niveau {level}",
-        "same_place": "in {place}",
-        "region": "in de buurt ({place}, {region})",
-        "flanders": "aanbod voor heel Vlaanderen",
-        "elsewhere": "elders ({place}): ter inspiratie",
-        "unknown_place": "plaats onbekend: ter inspiratie",
-        "caution": "Bevat ook {elements}, dat voor deze persoon beter vermeden wordt: {why}",
-    },
-    "en": {
-        "offers": "offers {elements}",
-        "age": "targets this age group",
-        "all_ages": "for all ages",
-        "tertiary": "targets people who are already lonely",
-        "secondary": "targets people at higher risk",
-        "primary": "preventive offer for everyone",
-        "dimension": "attends to {what}",
-        "isolation": "also works on social isolation",
-        "risk": "meant for {what}",
-        "ladder": "effect ladder level {level}",
-        "same_place": "in {place}",
-        "region": "nearby ({place}, {region})",
-        "flanders": "available across Flanders",
-        "elsewhere": "elsewhere ({place}): for inspiration",
-        "unknown_place": "place unknown: for inspiration",
-        "caution": "Also contains {elements}, which is better avoided for this person: {why}",
-    },
-}
-
 
 @dataclass(frozen=True, slots=True)
 class MatchRequest:
@@ -146,14 +107,14 @@ def match_initiatives(
     req: MatchRequest,
     catalogue: Iterable[InitiativeRecord],
     label: Callable[[str, str], str],
-    lang: str = "nl",
+    phrases: Mapping[str, str],
     places: Places | None = None,
 ) -> Matches:
     """Initiatives that deliver advised elements, nearest place tier first, best fit next.
 
-    `label(section, id)` gives a display label (sections: elements, dimensions, risk_factors).
+    `label(section, id)` gives a display label (sections: elements, dimensions, risk_factors);
+    `phrases` are the sentences of rules/phrases.yaml in the advice's language.
     """
-    phrases = _PHRASES.get(lang, _PHRASES["nl"])
     top = max(req.element_scores.values(), default=0.0)
     places = places or load_places()
     home = _resolve(places, req.municipality)
@@ -199,30 +160,35 @@ def match_initiatives(
         )
         score, why = _fit(ini, req, plan, top, risks, fit_table, (phrases, label))
         why.insert(
-            0, phrases["offers"].format(elements=", ".join(label("elements", e) for e in offered))
+            0,
+            phrases["offer_offers"].format(
+                elements=", ".join(label("elements", e) for e in offered)
+            ),
         )
         bad = sorted(ini.elements & req.discouraged)
         caution = None
         if bad:
-            caution = phrases["caution"].format(
+            caution = phrases["offer_caution"].format(
                 elements=", ".join(label("elements", e) for e in bad).lower(),
                 why=" ".join(req.discouraged_why.get(e, "") for e in bad[:1]).strip(),
             )
         if place == "municipality":
-            why.append(phrases["same_place"].format(place=ini.municipality))
+            why.append(phrases["offer_same_place"].format(place=ini.municipality))
         elif place == "region":
             where = _resolve(places, ini.municipality)
             assert where is not None and home is not None
             near = places.proximity(home, where)
             why.append(
-                phrases["region"].format(place=where.name, region=places.region_label(where, near))
+                phrases["offer_region"].format(
+                    place=where.name, region=places.region_label(where, near)
+                )
             )
         elif place == "flanders":
-            why.append(phrases["flanders"])
+            why.append(phrases["offer_flanders"])
         elif place == "elsewhere":
-            why.append(phrases["elsewhere"].format(place=ini.municipality))
+            why.append(phrases["offer_elsewhere"].format(place=ini.municipality))
         else:
-            why.append(phrases["unknown_place"])
+            why.append(phrases["offer_unknown_place"])
         if place == "region":
             score += _region_bonus(ini, home, places)
         return InitiativeMatch(
@@ -294,11 +260,11 @@ def _fit(
     if req.age_group in ini.age_groups:
         score += AGE_FIT
         if label:
-            why.append(phrases["age"])
+            why.append(phrases["offer_age"])
     elif "all_ages" in ini.age_groups:
         score += AGE_FIT / 2
         if label:
-            why.append(phrases["all_ages"])
+            why.append(phrases["offer_all_ages"])
     best_level = max(
         (fit_table[lvl] for lvl in ini.prevention_levels if lvl in fit_table), default=0.0
     )
@@ -309,27 +275,27 @@ def _fit(
                 (lvl for lvl in ini.prevention_levels if lvl in fit_table),
                 key=lambda lvl: fit_table[lvl],
             )
-            why.append(phrases[level])
+            why.append(phrases[f"offer_{level}"])
     dims = req.dimensions & ini.dimensions
     if dims:
         score += DIMENSION_FIT * len(dims)
         if label:
             what = ", ".join(label("dimensions", d) for d in sorted(dims))
-            why.append(phrases["dimension"].format(what=what.lower()))
+            why.append(phrases["offer_dimension"].format(what=what.lower()))
     if req.socially_isolated and "social_isolation" in ini.dimensions:
         score += ISOLATION_FIT
         if label:
-            why.append(phrases["isolation"])
+            why.append(phrases["offer_isolation"])
     shared = risks & ini.risk_factors
     if shared:
         score += RISK_FIT * len(shared)
         if label:
             what = ", ".join(label("risk_factors", r) for r in sorted(shared))
-            why.append(phrases["risk"].format(what=what.lower()))
+            why.append(phrases["offer_risk"].format(what=what.lower()))
     if ini.effect_ladder and ini.effect_ladder.isdigit():
         score += LADDER_STEP * int(ini.effect_ladder)
         if label and int(ini.effect_ladder) >= 2:
-            why.append(phrases["ladder"].format(level=ini.effect_ladder))
+            why.append(phrases["offer_ladder"].format(level=ini.effect_ladder))
     return score, why
 
 
