@@ -277,11 +277,11 @@ def test_proximity_ordering(places: Places) -> None:
     assert ranked == [geel, westerlo, mechelen, gent]
 
 
-def test_proximity_is_symmetric_and_brussels_is_its_own_area(places: Places) -> None:
+def test_proximity_is_symmetric_and_brussels_borders_its_ring(places: Places) -> None:
     brussel, elsene = _get(places, "Brussel"), _get(places, "Elsene")
     vilvoorde = _get(places, "Vilvoorde")
     assert places.proximity(brussel, elsene) is Proximity.arrondissement
-    assert places.proximity(brussel, vilvoorde) is Proximity.far
+    assert places.proximity(brussel, vilvoorde) is Proximity.province
     for a, b in ((brussel, vilvoorde), (elsene, brussel)):
         assert places.proximity(a, b) is places.proximity(b, a)
 
@@ -381,3 +381,24 @@ def test_shipped_csv_matches_the_generator_tables(places: Places) -> None:
         assert merged.postcode in m.postcodes
         assert merged.former_name == m.name or merged.former_name in m.former
         assert places.by_nis(merged.former_nis) in (None, m)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Brussel", "Vilvoorde"), ("Etterbeek", "Zaventem"), ("Antwerpen", "Zwijndrecht")],
+)
+def test_neighbours_across_a_provincial_border_are_nearby(a: str, b: str) -> None:
+    places = load_places()
+    first, second = places.find(a), places.find(b)
+    assert first is not None and second is not None
+    assert places.proximity(first, second) is Proximity.province
+    assert places.proximity(second, first) is Proximity.province
+
+
+def test_distant_provinces_stay_far() -> None:
+    places = load_places()
+    pairs = [("Brussel", "Leuven"), ("Tienen", "Sint-Truiden"), ("Gent", "Brugge")]
+    for a, b in pairs:
+        first, second = places.find(a), places.find(b)
+        assert first is not None and second is not None
+        assert places.proximity(first, second) is Proximity.far

@@ -159,11 +159,12 @@ class Places:
         return _unique((self._by_key[k] for k in keys), limit)
 
     def proximity(self, a: Municipality, b: Municipality) -> Proximity:
-        """Same municipality, same arrondissement, same province, or further apart."""
+        """Same municipality, same arrondissement, same province (or a neighbour across a
+        provincial border: Brussels and its ring, a shared postcode area), or further apart."""
         if a.nis == b.nis:
             return Proximity.same
         if a.province != b.province:
-            return Proximity.far
+            return Proximity.province if _neighbours(a, b) else Proximity.far
         if a.arrondissement == b.arrondissement:
             return Proximity.arrondissement
         return Proximity.province
@@ -190,6 +191,22 @@ def _name_and_postcode(text: str) -> tuple[str, str] | None:
     else:
         return None
     return (name, code) if _LETTER.search(name) else None
+
+
+# Brussels has no province; the arrondissement Halle-Vilvoorde surrounds it.
+_AROUND_BRUSSELS = "Halle-Vilvoorde"
+
+
+def _neighbours(a: Municipality, b: Municipality) -> bool:
+    """Across a provincial border: Brussels and its ring, or postcodes of one area."""
+    pair = {a.province, b.province}
+    if BRUSSELS in pair:
+        other = b if a.province == BRUSSELS else a
+        return other.arrondissement == _AROUND_BRUSSELS
+    # Postcodes that share their first two digits lie in one area (e.g. Zwijndrecht 2070,
+    # since 2025 in Oost-Vlaanderen, beside Antwerpen 20xx).
+    prefixes = {p[:2] for p in a.postcodes}
+    return any(p[:2] in prefixes for p in b.postcodes)
 
 
 def _unique(municipalities: Iterable[Municipality], limit: int) -> list[Municipality]:
