@@ -31,7 +31,6 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_static_hash(path)}"
 
 
-@lru_cache
 def cite(source: str) -> str:
     """A citation as the UI language writes it: "e.a." in Dutch, "et al." in English."""
     if current_language() == "en":
@@ -39,6 +38,7 @@ def cite(source: str) -> str:
     return source.replace(" et al.", " e.a.")
 
 
+@lru_cache
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
