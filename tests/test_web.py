@@ -187,10 +187,10 @@ def test_result_page(client: TestClient) -> None:
     assert 'id="el-social_cognitive_training"' in text
     assert text.index("el-social_cognitive_training") < text.index("el-practical_support")
     assert 'id="avoid-meeting"' in text
-    assert "Waarom?" in text and "Cacioppo et al. 2015" in text
+    assert "Waarom?" in text and "Cacioppo e.a. 2015" in text
     assert "bewezen effectief" in text and "afgeleid" in text
-    assert "Passend aanbod" in text and "Telefoonster" in text
-    assert "/advies/plan.pdf?" in text
+    assert "Aanbod voor dit plan" in text and "Telefoonster" in text
+    assert "/advies/plan.pdf?" in text and "/advies/plan-dossier.pdf?" in text
 
 
 def test_safety_signal_comes_first(client: TestClient) -> None:
@@ -244,9 +244,12 @@ def test_plan_html_has_no_personal_identifiers(client: TestClient) -> None:
             "djg6": ["ja", "ja", "ja", "nee", "nee", "nee"],
         }
     )
-    html = plan_html(advise(intake, knowledge, ()), knowledge)
-    assert "Zoutleeuw" not in html
-    assert "Sociaal-cognitieve training" in html and "Cacioppo et al. 2015" in html
+    advice = advise(intake, knowledge, ())
+    client_plan = plan_html(advice, knowledge, "client", intake)
+    file_plan = plan_html(advice, knowledge, "file", intake)
+    assert "Zoutleeuw" not in client_plan and "Zoutleeuw" not in file_plan
+    assert "gedachten die contact met anderen moeilijk maken" in client_plan
+    assert "Sociaal-cognitieve training" in file_plan and "Cacioppo e.a. 2015" in file_plan
 
 
 def test_nothing_is_stored_without_explicit_save(client: TestClient) -> None:

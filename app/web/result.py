@@ -1,27 +1,114 @@
-"""The result page, the plan PDF and anonymous saving.
+"""The result page, its what-if panel, the two plan PDFs and anonymous saving.
 
-Routes stay thin: answers → Intake → engine → template.
+Routes stay thin: answers → Intake → engine → template. The what-if answers travel in
+their own `wi_…` parameters, so the real answers (and every download link built from
+them) stay as the intake gave them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.advice.engine import advise
+from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
 from app.catalogue.service import save_anonymous
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
-from app.web.intake_form import Answers, first_invalid_step, to_intake
+from app.web.intake_form import CHOICES, Answers, first_invalid_step, to_intake
 from app.web.pages import _prepare, _render_step, _step_url
-from app.web.plan import render_plan_pdf
+from app.web.plan import (
+    PlanKind,
+    arrange,
+    count_elements,
+    count_offers,
+    offer_place,
+    render_plan_pdf,
+    scale_words,
+)
 from app.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
+
+# The answers the what-if panel can change, in the order it shows them.
+WHATIF_FIELDS = ("problem_nature", "wants_contact", "coping", "course")
+WHATIF_PREFIX = "wi_"
+# The course as derived (from the duration or the nature of the problem), in the panel.
+COURSE_DERIVED = "auto"
+WHATIF_TARGET = "whatif"
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A hypothetical intake beside the real one, and what it changes in the plan."""
+
+    answers: Answers
+    advice: Advice
+    changed: dict[str, str]  # field → the real answer in words, for each changed answer
+    entered: list[str]  # element ids new in the plan
+    left: list[str]  # element ids no longer in the plan
+    now_avoided: list[str]
+    no_longer_avoided: list[str]
+    labels: dict[str, str]
+
+    @property
+    def any_change(self) -> bool:
+        return bool(self.entered or self.left or self.now_avoided or self.no_longer_avoided)
+
+
+def _whatif_values(request: Request, answers: Answers) -> dict[str, str]:
+    """The panel's answers: the hypothetical ones given, else the real ones."""
+    values = {}
+    for name in WHATIF_FIELDS:
+        given = request.query_params.get(WHATIF_PREFIX + name)
+        real = answers.get(name) or (COURSE_DERIVED if name == "course" else "")
+        allowed = CHOICES[name] | ({COURSE_DERIVED} if name == "course" else set())
+        values[name] = given if given is not None and given in allowed and given else real
+    return values
+
+
+def _answer_words(knowledge: Knowledge, name: str, value: str, lang: str) -> str:
+    if name == "course" and value in ("", COURSE_DERIVED):
+        return _("zoals afgeleid")
+    return knowledge.label(name, value, lang)
+
+
+def _whatif(
+    request: Request, answers: Answers, advice: Advice, values: dict[str, str]
+) -> WhatIf | None:
+    """The hypothetical advice, when the panel's answers differ from the real ones."""
+    real = {n: answers.get(n) or (COURSE_DERIVED if n == "course" else "") for n in WHATIF_FIELDS}
+    if values == real:
+        return None
+    knowledge: Knowledge = request.app.state.knowledge
+    lang = current_language()
+    changes = {n: ("" if v == COURSE_DERIVED else v) for n, v in values.items()}
+    hypothetical = answers.replace(**changes)
+    other = advise(to_intake(hypothetical), knowledge, request.app.state.catalogue.get(), lang=lang)
+    real_avoid = {d.id for d in advice.discouraged}
+    other_avoid = {d.id for d in other.discouraged}
+    labels = {el.id: el.label for el in (*advice.elements, *other.elements)}
+    labels |= {d.id: d.label for d in (*advice.discouraged, *other.discouraged)}
+    return WhatIf(
+        answers=hypothetical,
+        advice=other,
+        changed={
+            n: _answer_words(knowledge, n, real[n], lang)
+            for n in WHATIF_FIELDS
+            if values[n] != real[n]
+        },
+        entered=[e for e in other.plan if e not in advice.plan],
+        left=[e for e in advice.plan if e not in other.plan],
+        now_avoided=[d.id for d in other.discouraged if d.id not in real_avoid],
+        no_longer_avoided=[d.id for d in advice.discouraged if d.id not in other_avoid],
+        labels=labels,
+    )
 
 
 def _advice_or_redirect(request: Request) -> tuple[Answers, Advice] | Response:
@@ -45,37 +132,72 @@ def result(request: Request) -> Response:
         return outcome
     answers, advice = outcome
     context = _result_context(request, answers, advice)
+    wi_query = urlencode(
+        [(WHATIF_PREFIX + n, v) for n, v in context["whatif_values"].items()]
+        if context["whatif"]
+        else []
+    )
+    url = f"/advies?{answers.query()}" + (f"&{wi_query}" if wi_query else "")
+    if is_htmx(request) and request.headers.get("hx-target") == WHATIF_TARGET:
+        # The what-if panel swaps only itself: the real advice above it stays as it is.
+        context["whatif_open"] = True
+        return render(request, "result.html", context, block="whatif", headers={"HX-Push-Url": url})
     block = "main" if is_htmx(request) else None
-    headers = {"HX-Push-Url": f"/advies?{answers.query()}"} if block else None
+    headers = {"HX-Push-Url": url} if block else None
     return render(request, "result.html", context, block=block, headers=headers)
 
 
-@router.get("/advies/plan.pdf")
-def plan_pdf(request: Request) -> Response:
+def _pdf(request: Request, kind: PlanKind) -> Response:
     outcome = _advice_or_redirect(request)
     if isinstance(outcome, Response):
         return outcome
-    _answers, advice = outcome
-    pdf = render_plan_pdf(advice, request.app.state.knowledge)
+    answers, advice = outcome
+    pdf = render_plan_pdf(advice, request.app.state.knowledge, kind, to_intake(answers))
     today = datetime.now(UTC).date().isoformat()
+    name = "plan" if kind == "client" else "dossier"
     return Response(
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="eenzaamheidswijzer-plan-{today}.pdf"',
+            "Content-Disposition": f'attachment; filename="eenzaamheidswijzer-{name}-{today}.pdf"',
             "Cache-Control": "no-store",
         },
     )
 
 
+@router.get("/advies/plan.pdf")
+def plan_pdf(request: Request) -> Response:
+    """The plan for the client: plain words, the next steps and where to go."""
+    return _pdf(request, "client")
+
+
+@router.get("/advies/plan-dossier.pdf")
+def plan_file_pdf(request: Request) -> Response:
+    """The plan for the file or a colleague: the intake in words and the reasoning."""
+    return _pdf(request, "file")
+
+
 def _result_context(request: Request, answers: Answers, advice: Advice) -> dict[str, Any]:
+    knowledge: Knowledge = request.app.state.knowledge
+    lang = current_language()
+    values = _whatif_values(request, answers)
+    whatif = _whatif(request, answers, advice, values)
     return {
         "advice": advice,
+        "view": arrange(advice, knowledge, lang),
         "answers": answers,
-        "k": request.app.state.knowledge,
+        "k": knowledge,
         "hidden": answers.pairs(),
-        "whatif_hidden": answers.pairs(exclude=("course", "wants_contact", "coping")),
         "query": answers.query(),
+        "whatif": whatif,
+        "whatif_values": values,
+        "whatif_open": whatif is not None,
+        "whatif_fields": WHATIF_FIELDS,
+        "course_derived": COURSE_DERIVED,
+        "place": lambda o: offer_place(o, knowledge, lang),
+        "scale_words": scale_words,
+        "count_offers": count_offers,
+        "count_elements": count_elements,
         "saved": None,
         "save_error": None,
     }
