@@ -281,18 +281,24 @@ def _short(text: str) -> str:
 
 
 def plan_items(
-    plan: Sequence[ElementAdvice], scored: Scored, knowledge: Knowledge, lang: str
+    plan: Sequence[ElementAdvice],
+    scored: Scored,
+    knowledge: Knowledge,
+    lang: str,
+    shared: Sequence[SharedReason] = (),
 ) -> list[PlanItem]:
-    """One plain line of why per plan element: its strongest personal reason."""
+    """One plain line of why per plan element: its strongest reason of its own."""
     items = []
-    used: set[str] = set()
+    # Reasons shared by several elements are said once above the list, so a plan line
+    # takes a reason of its own element only, and none twice.
+    used: set[str] = {r.rule for r in shared}
     for el in plan:
         e = ElementId(el.id)
         own = scored.personal.get(e) or scored.reasons[e]
-        # The strongest reason not yet given for an earlier plan element, so that each
-        # line says something of its own.
         fresh = [r for r in own if r.rule not in used]
-        best = max(fresh, key=lambda r: r.weight or 0.0) if fresh else None
+        # Ties go to the later rule: rules files run from population-wide findings
+        # (course, age) to what is particular to this person (risk factors, profile).
+        best = max(reversed(fresh), key=lambda r: r.weight or 0.0) if fresh else None
         if best is not None:
             used.add(best.rule)
         else:
@@ -452,6 +458,7 @@ def advise(
         phrases=knowledge.phrases_for(lang, prefix="offer_"),
         places=places,
     )
+    shared = shared_reasons(elements)
     home = matches.municipality
     place_name = home.name if home else intake.municipality
 
@@ -482,8 +489,8 @@ def advise(
         signals=[_signal(s, lang) for s in signals],
         rules_fired=scored.fired,
         plan=plan_ids,
-        plan_items=plan_items(plan, scored, knowledge, lang),
-        shared_reasons=shared_reasons(elements),
+        plan_items=plan_items(plan, scored, knowledge, lang, shared),
+        shared_reasons=shared,
         resolutions=resolutions,
         inspiration=matches.inspiration,
         coverage=coverage(
