@@ -175,6 +175,7 @@ def check(
     # reasons said once
     shared = [s.rule for s in advice.shared_reasons]
     assert len(shared) == len(set(shared))
+    assert not set(whys) & {s.text for s in advice.shared_reasons}, "said once, not again"
     for s in advice.shared_reasons:
         assert len(s.elements) >= 2
 
