@@ -9,6 +9,7 @@ WeasyPrint PDFs, without names) render the same arrangement.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -57,6 +58,8 @@ class ElementView:
     item: PlanItem | None = None
     own: tuple[Reason, ...] = ()
     refs: tuple[Ref, ...] = ()
+    # The engine says what the element is when all its reasons are said elsewhere.
+    item_is_description: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ def arrange(advice: Advice, knowledge: Knowledge, lang: str) -> AdviceView:
             item=item,
             own=tuple(own),
             refs=tuple(refs),
+            item_is_description=item is not None and mine is None,
         )
 
     plan = tuple(element_view(by_id[e]) for e in plan_ids)
@@ -264,6 +268,27 @@ def offer_place(offer: InitiativeMatch, knowledge: Knowledge, lang: str) -> str:
     if offer.geographic_level:
         return knowledge.label("geographic_level", offer.geographic_level, lang)
     return _("onbekend")
+
+
+# A sentence ends at ". " before a capital: "e.a. 2015" and "bv. een" do not end one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])")
+
+
+def split_first(text: str) -> tuple[str, str]:
+    """A reason's first sentence (its point) and the rest, which the page folds away."""
+    parts = _SENTENCE_END.split(text, maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (text, "")
+
+
+_CITATION = re.compile(r"\s*(\([^()]*\d{4}[a-z]?\))\s*$")
+
+
+def short_description(text: str) -> str:
+    """An offer's first sentence, keeping the citation that closes the description."""
+    cited = _CITATION.search(text)
+    body = text[: cited.start()] if cited else text
+    first = body.split(". ", 1)[0].rstrip(".") + "."
+    return f"{first} {cited.group(1)}" if cited else first
 
 
 def count_offers(n: int) -> str:

@@ -31,6 +31,8 @@ from app.web.plan import (
     offer_place,
     render_plan_pdf,
     scale_words,
+    short_description,
+    split_first,
 )
 from app.web.templating import is_htmx, render
 
@@ -196,6 +198,8 @@ def _result_context(request: Request, answers: Answers, advice: Advice) -> dict[
         "course_derived": COURSE_DERIVED,
         "place": lambda o: offer_place(o, knowledge, lang),
         "scale_words": scale_words,
+        "short_description": short_description,
+        "split_first": split_first,
         "count_offers": count_offers,
         "count_elements": count_elements,
         "saved": None,
