@@ -110,7 +110,8 @@ def test_result_with_signals_and_what_if(page: Page) -> None:
     page.goto(WITH_SIGNALS.result_url())
     expect_result(page)
     expect(page.locator(".signal-danger").first).to_be_visible()
-    expect(page.locator("form.whatif")).to_be_visible()
+    page.locator("#whatif > summary").click()
+    expect(page.locator("#whatif form")).to_be_visible()
     page.locator("ol#elements > li details summary").first.click()
     assert_accessible(page)
 
@@ -118,8 +119,18 @@ def test_result_with_signals_and_what_if(page: Page) -> None:
 def test_result_after_what_if_toggle(page: Page) -> None:
     page.goto(OLDER_STRUCTURAL.result_url())
     expect_result(page)
+    page.locator("#whatif > summary").click()
     page.locator("#wi-course-transient").check()
-    expect(page.locator("#avoid-social_skills")).to_have_count(0)
+    expect(page.locator("#whatif-result")).to_contain_text("niet meer in het plan")
+    assert_accessible(page)
+
+
+def test_result_with_every_fold_open(page: Page) -> None:
+    page.goto(f"{OLDER_STRUCTURAL.result_url()}&wi_coping=active")
+    expect_result(page)
+    page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+    expect(page.locator("#more-elements")).to_be_visible()
+    expect(page.locator("#whatif-result")).to_be_visible()
     assert_accessible(page)
 
 
