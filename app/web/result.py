@@ -75,9 +75,11 @@ def _whatif_values(request: Request, answers: Answers) -> dict[str, str]:
     return values
 
 
-def _answer_words(knowledge: Knowledge, name: str, value: str, lang: str) -> str:
+def _answer_words(knowledge: Knowledge, name: str, value: str, advice: Advice, lang: str) -> str:
     if name == "course" and value in ("", COURSE_DERIVED):
-        return _("zoals afgeleid")
+        # Say what the course was derived as, so the worker sees what the what-if changes.
+        derived = knowledge.label("course", advice.course, lang)
+        return _("zoals afgeleid ({course})").format(course=derived.lower())
     return knowledge.label(name, value, lang)
 
 
@@ -101,7 +103,7 @@ def _whatif(
         answers=hypothetical,
         advice=other,
         changed={
-            n: _answer_words(knowledge, n, real[n], lang)
+            n: _answer_words(knowledge, n, real[n], advice, lang)
             for n in WHATIF_FIELDS
             if values[n] != real[n]
         },
