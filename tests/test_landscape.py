@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.advice.knowledge import load_knowledge
 from app.catalogue.records import InitiativeRecord
 from app.core.config import Settings
 from app.landscape.facets import FACETS, Filters, facet_ids
@@ -681,3 +683,20 @@ def test_gaps_on_the_shipped_catalogue(client: TestClient) -> None:
     for gap in body["gaps"]:
         assert gap["id"] and gap["severity"] in {"high", "medium", "info"}
         assert gap["text"] and gap["source"]
+
+
+def test_a_risk_factor_nobody_addresses_is_said_plainly(
+    catalogue: tuple[InitiativeRecord, ...],
+) -> None:
+    from app.core.config import REPO_ROOT
+    from app.landscape.gaps import find_gaps, render_gaps
+
+    knowledge = load_knowledge(REPO_ROOT / "rules")
+    records = [r for r in catalogue if "poverty" not in r.risk_factors]
+    gaps = render_gaps(find_gaps(records, knowledge.label), knowledge.gaps, "nl")
+    texts = [g["text"] for g in gaps if g["id"] == "consensus-risk-rare:poverty"]
+    assert texts and texts[0].startswith("Geen enkel initiatief")
+    assert not any(re.search(r"(?<![\d,])0,0%", g["text"]) for g in gaps)
+    assert not any("/initiatieven" in g["text"] for g in gaps)
+    youth = next(g["text"] for g in gaps if g["id"] == "age-group-only-general:youth")
+    assert "alleen 5 initiatieven voor alle leeftijden" in youth

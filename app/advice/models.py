@@ -96,6 +96,7 @@ class PlanItem(BaseModel):
     label: str
     evidence: str
     why: str
+    rule: str | None  # the rule behind `why`; None when the line says what the element is
     source: str
     strength: str
     client_text: str

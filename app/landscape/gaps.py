@@ -12,6 +12,7 @@ from typing import Any
 
 from app.advice.knowledge import GapDef
 from app.catalogue.records import InitiativeRecord
+from app.core.i18n import translations
 from app.landscape.service import all_facet_counts, percent
 
 PROVEN = (
@@ -48,6 +49,10 @@ class Gap:
         if "percent" in self.figures:
             text = f"{self.figures['percent']:.1f}"
             values["percent"] = text.replace(".", ",") if lang == "nl" else text
+        if "all_ages" in self.figures:
+            n = int(self.figures["all_ages"])
+            noun = translations(lang).ngettext("{n} initiatief", "{n} initiatieven", n)
+            values["all_ages"] = noun.format(n=n)
         return {
             "id": self.key,
             "kind": self.kind,
@@ -96,7 +101,7 @@ def find_gaps(
                 Gap(
                     kind,
                     f"{kind}:{age}",
-                    {"group": group, "all_ages": str(ages["all_ages"])},
+                    {"group": group},
                     {"age_group": age, "explicit": 0, "all_ages": ages["all_ages"]},
                 )
             )
@@ -138,7 +143,8 @@ def find_gaps(
         if share < CONSENSUS_RISK_MIN:
             gaps.append(
                 Gap(
-                    "consensus-risk-rare",
+                    # "Only 0.0%" reads oddly: with none at all, say so.
+                    "consensus-risk-rare" if share else "consensus-risk-absent",
                     f"consensus-risk-rare:{risk}",
                     {"risk": label("risk_factors", risk).lower()},
                     {"risk_factor": risk, "percent": share, "threshold": CONSENSUS_RISK_MIN},
