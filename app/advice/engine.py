@@ -301,32 +301,22 @@ def plan_items(
         best = max(reversed(fresh), key=lambda r: r.weight or 0.0) if fresh else None
         if best is not None:
             used.add(best.rule)
+            why, rule, source, strength = _short(best.text), best.rule, best.source, best.strength
         else:
             # Its reasons were all given already (and are said once above the list):
             # say what the element is instead of repeating them.
-            description = knowledge.elements[e].description.get(lang)
-            items.append(
-                PlanItem(
-                    id=el.id,
-                    label=el.label,
-                    evidence=el.evidence,
-                    why=description.split(". ", 1)[0].rstrip(".") + ".",
-                    rule=None,
-                    source="; ".join(knowledge.elements[e].sources),
-                    strength="literature",
-                    client_text=knowledge.client_texts[e].get(lang),
-                )
-            )
-            continue
+            element = knowledge.elements[e]
+            why = element.description.get(lang).split(". ", 1)[0].rstrip(".") + "."
+            rule, source, strength = None, "; ".join(element.sources), "literature"
         items.append(
             PlanItem(
                 id=el.id,
                 label=el.label,
                 evidence=el.evidence,
-                why=_short(best.text),
-                rule=best.rule,
-                source=best.source,
-                strength=best.strength,
+                why=why,
+                rule=rule,
+                source=source,
+                strength=strength,
                 client_text=knowledge.client_texts[e].get(lang),
             )
         )
