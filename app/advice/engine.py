@@ -426,6 +426,7 @@ def advise(
     signals.sort(key=lambda s: _LEVEL_ORDER[s.level])
 
     lonely = facts.djg6 is None or facts.djg6.band is not DjgBand.not_lonely
+    labels = {e.value: el.label.get(lang) for e, el in knowledge.elements.items()}
     matches = match_initiatives(
         MatchRequest(
             element_scores={el.id: el.score for el in elements},
@@ -443,9 +444,7 @@ def advise(
         ),
         catalogue,
         label=lambda section, id_: (
-            knowledge.elements[ElementId(id_)].label.get(lang)
-            if section == "elements"
-            else knowledge.label(section, id_, lang)
+            labels[id_] if section == "elements" else knowledge.label(section, id_, lang)
         ),
         phrases=knowledge.phrases_for(lang, prefix="offer_"),
         places=places,

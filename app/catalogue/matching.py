@@ -59,7 +59,7 @@ class MatchRequest:
     discouraged_why: Mapping[str, str] = field(default_factory=dict)
     # names and phone numbers of crisis and listening lines, never offered
     helplines: frozenset[str] = frozenset()
-    inspiration_limit: int = 5
+    inspiration_limit: int = 3
 
 
 @dataclass(frozen=True, slots=True)
