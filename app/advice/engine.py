@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote_plus
 
 from app.advice.knowledge import CompiledRule, Knowledge, SignalDef
@@ -280,11 +281,90 @@ def _short(text: str) -> str:
     return text.split(". ", 1)[0] + "."
 
 
+def fit_tags(reasons: Sequence[Reason], facts: Facts, knowledge: Knowledge, lang: str) -> list[str]:
+    """The person's facts that the rules behind these reasons looked at, in words."""
+    rules = knowledge.rules_by_id
+    values = facts.as_mapping()
+    tags: list[str] = []
+
+    def keys(when: Mapping[str, Any]) -> list[str]:
+        out: list[str] = []
+        for key, spec in when.items():
+            if key == "any":
+                for sub in spec:
+                    out += keys(sub)
+            elif key != "not":
+                out.append(key)
+        return out
+
+    def mentioned(spec: Any) -> set[str]:
+        if isinstance(spec, dict):
+            return {v for vs in spec.values() if isinstance(vs, list) for v in vs}
+        return set(spec) if isinstance(spec, list) else {spec}
+
+    for reason in sorted(reasons, key=lambda r: -(r.weight or 0.0)):
+        compiled = rules.get(reason.rule)
+        if compiled is None:
+            continue
+        for key in keys(compiled.rule.when):
+            spec = compiled.rule.when.get(key)
+            for tag in _fact_words(key, spec, values, facts, knowledge, lang, mentioned):
+                if tag not in tags:
+                    tags.append(tag)
+    return tags[:4]
+
+
+def _fact_words(
+    key: str,
+    spec: Any,
+    values: Mapping[str, object],
+    facts: Facts,
+    knowledge: Knowledge,
+    lang: str,
+    mentioned: Callable[[Any], set[str]],
+) -> list[str]:
+    i = facts.intake
+    label = knowledge.label
+    if key == "profile" or key in ("problem_nature", "wants_contact", "coping"):
+        if key == "profile":
+            return [
+                label("problem_nature", i.problem_nature.value, lang).lower(),
+                label("wants_contact", str(i.wants_contact).lower(), lang).lower(),
+                label("coping", i.coping.value, lang).lower(),
+            ]
+        value = values[key]
+        raw = str(value).lower() if isinstance(value, bool) else str(value)
+        return [label(key, raw, lang).lower()]
+    if key in ("course", "age_group"):
+        section = "course" if key == "course" else "age_groups"
+        return [label(section, str(values[key]), lang).lower()]
+    if key in ("dimensions", "risk_factors"):
+        have = (
+            {str(v) for v in facts.dimensions}
+            if key == "dimensions"
+            else {str(v) for v in facts.risk_factors}
+        )
+        wanted = mentioned(spec) if spec is not None else have
+        return [label(key, v, lang).lower() for v in sorted(have & wanted)]
+    if key == "socially_isolated" and i.socially_isolated is not None:
+        return [
+            knowledge.phrase("fact_isolated" if i.socially_isolated else "fact_not_isolated", lang)
+        ]
+    if key == "djg6_band" and facts.djg6 is not None:
+        return [knowledge.phrase(f"fact_scale_{facts.djg6.band.value}", lang)]
+    if key == "crisis_signs":
+        return [knowledge.phrase("fact_crisis", lang)]
+    if key == "risk_factor_count":
+        return [knowledge.phrase("fact_several_risks", lang)]
+    return []
+
+
 def plan_items(
     plan: Sequence[ElementAdvice],
     scored: Scored,
     knowledge: Knowledge,
     lang: str,
+    facts: Facts,
     shared: Sequence[SharedReason] = (),
 ) -> list[PlanItem]:
     """One plain line of why per plan element: its strongest reason of its own."""
@@ -292,6 +372,7 @@ def plan_items(
     # Reasons shared by several elements are said once above the list, so a plan line
     # takes a reason of its own element only, and none twice.
     used: set[str] = {r.rule for r in shared}
+    lines: set[str] = set()
     for el in plan:
         e = ElementId(el.id)
         own = scored.personal.get(e) or scored.reasons[e]
@@ -303,11 +384,15 @@ def plan_items(
             used.add(best.rule)
             why, rule, source, strength = _short(best.text), best.rule, best.source, best.strength
         else:
-            # Its reasons were all given already (and are said once above the list):
-            # say what the element is instead of repeating them.
+            # Its reasons are said once above the list: name what in this person they
+            # answer to ("Past bij: emotionele eenzaamheid, overlijden partner.").
+            tags = fit_tags(scored.personal.get(e, []), facts, knowledge, lang)
             element = knowledge.elements[e]
-            why = element.description.get(lang).split(". ", 1)[0].rstrip(".") + "."
+            why = knowledge.phrase("plan_fits", lang).format(facts=", ".join(tags))
+            if not tags or why in lines:  # nothing new to say: say what the element is
+                why = element.description.get(lang).split(". ", 1)[0].rstrip(".") + "."
             rule, source, strength = None, "; ".join(element.sources), "literature"
+        lines.add(why)
         items.append(
             PlanItem(
                 id=el.id,
@@ -480,7 +565,7 @@ def advise(
         signals=[_signal(s, lang) for s in signals],
         rules_fired=scored.fired,
         plan=plan_ids,
-        plan_items=plan_items(plan, scored, knowledge, lang, shared),
+        plan_items=plan_items(plan, scored, knowledge, lang, facts, shared),
         shared_reasons=shared,
         resolutions=resolutions,
         inspiration=matches.inspiration,

@@ -219,10 +219,20 @@ class Knowledge:
     # lower-cased names and phone numbers of crisis and listening lines (rules/signals.yaml)
     helplines: frozenset[str] = frozenset()
     element_order: dict[ElementId, int] = field(default_factory=dict)
-    # Memo of rendered reasons (rule id, effect, weight, language); filled by the engine.
-    reason_cache: dict[tuple[str, str, float | None, str], Any] = field(
+    # Memo of rendered reasons (rule id, effect, weight, language) and of derived indexes;
+    # filled lazily.
+    reason_cache: dict[tuple[Any, ...], Any] = field(
         default_factory=dict, compare=False, repr=False
     )
+
+    @property
+    def rules_by_id(self) -> dict[str, CompiledRule]:
+        """Rule id → compiled rule (built once)."""
+        cached: dict[str, CompiledRule] | None = self.reason_cache.get(("rules_by_id",))
+        if cached is None:
+            cached = {r.rule.id: r for r in self.rules}
+            self.reason_cache[("rules_by_id",)] = cached
+        return cached
 
     def phrase(self, id_: str, lang: str = "nl") -> str:
         """One sentence of rules/phrases.yaml in the language asked for."""
@@ -255,7 +265,12 @@ _OFFER_PHRASES = (
     "unknown_place",
     "caution",
 )
-REQUIRED_PHRASES = frozenset({"combination", "resolution"} | {f"offer_{k}" for k in _OFFER_PHRASES})
+REQUIRED_PHRASES = frozenset(
+    {"combination", "resolution", "plan_fits", "fact_crisis", "fact_several_risks"}
+    | {"fact_isolated", "fact_not_isolated"}
+    | {f"fact_scale_{band}" for band in ("severe", "moderate", "not_lonely")}
+    | {f"offer_{k}" for k in _OFFER_PHRASES}
+)
 
 REQUIRED_VOCABULARY = (
     "age_groups",
