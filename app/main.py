@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         overrides={"/landschap/upload": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024},
     )
-    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=5)
+    # Level 3: within 10 % of level 5 in size at half its cost (a 27 KB advice: 161 µs
+    # against 324 µs), which matters for the advice API.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=3)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityMiddleware)
     install_error_handlers(app)
