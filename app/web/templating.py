@@ -31,6 +31,15 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_static_hash(path)}"
 
 
+def here_with(request: Request, **params: str) -> str:
+    """This page's path and query with `params` replaced, as a relative link.
+
+    Never absolute: the Host header is the client's to choose (issue 8, defect 7).
+    """
+    url = request.url.include_query_params(**params)
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
 def cite(source: str) -> str:
     """A citation as the UI language writes it: "e.a." in Dutch, "et al." in English."""
     if current_language() == "en":
@@ -51,6 +60,7 @@ def environment() -> Environment:
     env.globals["static_url"] = static_url
     env.filters["dec"] = decimal
     env.filters["cite"] = cite
+    env.globals["here_with"] = here_with
     return env
 
 
