@@ -132,8 +132,9 @@ def test_round_trip_with_referral_columns(session: Session) -> None:
     # The new columns come after the v1 ones.
     assert (*COLUMNS, "phone", "email", "address", "last_verified") == ALL_COLUMNS
     assert lines[0] == HEADER_V11 and lines[0].startswith(HEADER + ",")
+    # A leading + would start a formula in a spreadsheet: the export puts a quote before it.
     assert lines[1].endswith(
-        ',+32 9 123 45 67,info@buurtwerk.be,"Kerkstraat 1, 9000 Gent",2026-01-05'
+        ',\'+32 9 123 45 67,info@buurtwerk.be,"Kerkstraat 1, 9000 Gent",2026-01-05'
     )
     assert lines[2].endswith(",,,,")
     assert parse_csv(out.getvalue()) == parse_csv(text)

@@ -1,4 +1,11 @@
-"""CSV exchange of initiatives (DOMAIN.md §6): all-or-nothing import, and export."""
+"""CSV exchange of initiatives (DOMAIN.md §6): all-or-nothing import, and export.
+
+Spreadsheet safety (OWASP CSV injection): every CSV the app writes goes through
+SafeCsvWriter, which puts a single quote before a text cell that starts with = + - @ tab or
+CR, and before one that starts with quotes followed by such a character ("'=x" is written
+"''=x"). An import takes exactly that quote off again, so import(export(x)) == x, and a
+hand-written "'t Hof" or "'abc" keeps its quote. Numbers are written as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from sqlmodel import Session, delete, select
 
@@ -63,6 +70,9 @@ PHONE_DIGITS = (3, 20)  # 3 for short numbers such as 106; 20 for international 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_ERRORS = 50
+
+# OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,52 @@ class ImportResult:
     names: list[str] = field(default_factory=list)
 
 
+def _needs_quote(text: str) -> bool:
+    # Quotes before something neutralised get a quote of their own ("'=x" becomes "''=x"),
+    # so that an import can always tell our quote from the data's: import(export(x)) == x.
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def neutralise(value: object) -> object:
+    """A cell safe to open in a spreadsheet: text that would start a formula gets a leading
+    quote (OWASP); numbers, None and other text are written as they are."""
+    if isinstance(value, str) and _needs_quote(value):
+        return "'" + value
+    return value
+
+
+def unneutralise(text: str) -> str:
+    """The inverse of `neutralise` for an imported cell: the quote it added is taken off;
+    a quote before anything else is data and stays."""
+    if text.startswith("'") and _needs_quote(text[1:]):
+        return text[1:]
+    return text
+
+
+class _RowWriter(Protocol):
+    def writerow(self, row: Iterable[Any], /) -> Any: ...
+
+
+class SafeCsvWriter:
+    """`csv.writer` whose every cell goes through `neutralise`: the one way the app writes
+    CSV, so that no download or export can carry a formula."""
+
+    def __init__(self, fh: TextIO) -> None:
+        self._writer: _RowWriter = csv.writer(fh, lineterminator="\n")
+
+    def writerow(self, row: Iterable[object]) -> None:
+        """Write one row, each cell neutralised."""
+        self._writer.writerow([neutralise(_newlines(cell)) for cell in row])
+
+
+def _newlines(cell: object) -> object:
+    # Python 3.11's writer quotes only the line terminator's characters, so a bare CR would
+    # end the row early in a reader; an import reads a CR as a newline anyway.
+    if isinstance(cell, str):
+        return cell.replace("\r\n", "\n").replace("\r", "\n")
+    return cell
+
+
 def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
@@ -161,7 +217,8 @@ def parse_csv(text: str) -> list[InitiativeBase]:
                     CsvIssue("cell_count", row=row_no, value=str(len(row)), extra=str(len(header)))
                 )
                 continue
-            values = dict(zip(header, (c.strip() for c in row), strict=True))
+            cells = (unneutralise(c.strip()) for c in row)
+            values = dict(zip(header, cells, strict=True))
             item, row_issues = _validate_row(row_no, values)
             issues.extend(row_issues)
             if item is not None:
@@ -303,7 +360,7 @@ def write_csv(
 ) -> int:
     """Write initiatives in the exchange format (v1.1, or the given columns); return the
     number of rows."""
-    writer = csv.writer(fh, lineterminator="\n")
+    writer = SafeCsvWriter(fh)
     writer.writerow(columns)
     n = 0
     for ini in initiatives:

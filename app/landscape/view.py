@@ -3,13 +3,13 @@ charts, gaps, the matrix rows, the crosstab and supply against demand."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.advice.knowledge import Knowledge
+from app.catalogue.csvio import SafeCsvWriter
 from app.catalogue.records import InitiativeRecord
 from app.core.i18n import decimal
 from app.core.i18n import gettext_ as _
@@ -72,7 +72,7 @@ class FacetTable:
 
     def csv(self) -> str:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = SafeCsvWriter(out)
         writer.writerow(["id", "label", "count", "percent", "n"])
         for id_, label, count, pct in self.rows:
             writer.writerow([id_, label, count, f"{pct:.1f}", self.n])

@@ -3,7 +3,6 @@ supply against demand, and analysis of an uploaded survey export (kept in memory
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -13,7 +12,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from app.catalogue.csvio import CsvImportError, CsvIssue, parse_records, write_csv
+from app.catalogue.csvio import (
+    CsvImportError,
+    CsvIssue,
+    SafeCsvWriter,
+    parse_records,
+    write_csv,
+)
 from app.catalogue.records import InitiativeRecord
 from app.catalogue.service import initiatives_by_ids
 from app.core.i18n import current_language, set_language
@@ -201,7 +206,7 @@ def crosstab_csv(request: Request) -> Response:
     if cross is None:
         raise HTTPException(status_code=404)
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeCsvWriter(out)
     w.writerow(["", f"{cross['col_label']}: ja", f"{cross['col_label']}: nee"])
     w.writerow([f"{cross['row_label']}: ja", *cross["counts"][0]])
     w.writerow([f"{cross['row_label']}: nee", *cross["counts"][1]])
@@ -357,7 +362,7 @@ def demand_svg(request: Request) -> Response:
 def demand_csv(request: Request) -> Response:
     view = _demand_view(request)[0]
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeCsvWriter(out)
     w.writerow(
         [
             "band",
