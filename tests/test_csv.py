@@ -287,3 +287,94 @@ def test_cli_reports_errors_and_imports_nothing(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     missing = _cli("initiatives", "import", str(tmp_path / "nope.csv"), db=db)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "website",
+    [
+        "https://evil.example/ onmouseover=alert(1)",
+        'https://evil.example/"onmouseover=alert(1)',
+        "https://evil.example/'x",
+        "https://evil.example/<script>",
+        "https://evil.example/>",
+        "javascript:alert(1)",
+        "JAVASCRIPT://evil.example/%0aalert(1)",
+        "data:text/html,x",
+        "http://",
+        "https://",
+        "http:///pad",
+        "http://localhost/",
+        "http://intranet/",
+        "http://127.0.0.1/",
+        "http://user:pw@evil.example/",
+        "http://evil.example:99999/",
+        "http://evil..example/",
+        "http://-evil.example/",
+        "https://evil.example/\u200bgpj.exe",  # a bidi control would be stripped first
+        "https://www.buurtwerk.be/\tx",
+        "ftp://ftp.buurtwerk.be/",
+        "https//www.buurtwerk.be",
+        "www.buurtwerk.be",
+        "https://www.buurtwerk.be/" + "x" * 480,
+    ],
+)
+def test_bad_websites_name_row_column_value(website: str) -> None:
+    text = f'name,website\nA,https://www.a.be\nB,"{website.replace(chr(34), chr(34) * 2)}"\n'
+    with pytest.raises(CsvImportError) as exc:
+        parse_csv(text)
+    (issue,) = exc.value.issues
+    assert (issue.row, issue.column) == (3, "website")
+    assert issue.code in ("bad_website", "too_long")
+
+
+@pytest.mark.parametrize(
+    "website",
+    [
+        "https://www.buurtwerk.be",
+        "http://buurtwerk.be/",
+        "https://www.gent.be/welzijn/eenzaamheid?x=1&y=2#top",
+        "https://www.vlaanderen.be:443/pad_met-tekens~en%20meer",
+        "https://www.café-samen.be/één",
+        "HTTPS://WWW.BUURTWERK.BE/",
+    ],
+)
+def test_good_websites(website: str) -> None:
+    (item,) = parse_csv(f"name,website\nA,{website}\n")
+    assert item.website == website
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "info@localhost",
+        "<info@buurtwerk.be>",
+        '"info"@buurtwerk.be',
+        "info@buurt\u200bwerk.be",
+        "info@buurtwerk..be",
+        "info@127.0.0.1",
+        "info@buurtwerk.be>",
+        "in fo@buurtwerk.be",
+    ],
+)
+def test_bad_emails(email: str) -> None:
+    text = f'name,email\nA,"{email.replace(chr(34), chr(34) * 2)}"\n'
+    with pytest.raises(CsvImportError) as exc:
+        parse_csv(text)
+    (issue,) = exc.value.issues
+    assert (issue.code, issue.row, issue.column) == ("bad_email", 2, "email")
+
+
+@pytest.mark.parametrize("email", ["info@buurtwerk.be", "jan.o'brien+eenzaam@gent.be"])
+def test_good_emails(email: str) -> None:
+    (item,) = parse_csv(f"name,email\nA,{email}\n")
+    assert item.email == email
+
+
+def test_website_errors_in_dutch_on_the_upload_page(client: TestClient) -> None:
+    bad = b'name,website\nA,"https://evil.example/ onmouseover=alert(1)"\n'
+    r = client.post("/landschap/upload", files={"file": ("x.csv", bad, "text/csv")})
+    assert r.status_code == 200
+    assert "rij 2, kolom &#39;website&#39;: " in r.text
+    assert "is geen http(s)-adres" in r.text
+    assert "onmouseover=alert(1)&#39;" in r.text  # shown as text, escaped
+    assert '<a href="https://evil.example' not in r.text

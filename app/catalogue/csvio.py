@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TextIO
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, delete, select
 
@@ -66,8 +68,14 @@ MAX_LENGTH = {
 # Digits with the separators people write (+32 9 123 45 67, 09/123.45.67, (09) 123-45-67).
 PHONE = re.compile(r"\+?[0-9 ./()-]+")
 PHONE_DIGITS = (3, 20)  # 3 for short numbers such as 106; 20 for international ones
-# A simple shape only: one @, no spaces, a dot in the domain; the mail server decides the rest.
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The local part: the unquoted characters of RFC 5322 (no quotes, spaces, < or >); the domain
+# is checked like a website's host. The mail server decides the rest.
+EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.!#$%&*+/=?^_`{|}~'-]{1,64}")
+# One DNS label, after IDNA encoding; a public name ends in a letter-only (or xn--) label.
+HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+TOP_LABEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
+# Never part of a website we link to: they end an attribute or a tag, or hide text.
+URL_FORBIDDEN = frozenset("\"'<>`\\{}|^")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_ERRORS = 50
 
@@ -99,7 +107,7 @@ class CsvIssue:
             "unknown_value": f"unknown value '{self.value}'",
             "too_long": f"longer than {self.extra} characters",
             "name_required": "a name is required",
-            "bad_website": f"'{self.value}' is not an http(s) address",
+            "bad_website": f"'{self.value}' is not a public http(s) web address",
             "bad_phone": f"'{self.value}' is not a phone number "
             "(digits, spaces and + . / ( ) - only)",
             "bad_email": f"'{self.value}' is not an e-mail address",
@@ -259,9 +267,62 @@ def _referral_issues(row_no: int, col: str, raw: str) -> tuple[object, list[CsvI
         digits = sum(ch.isdigit() for ch in raw)
         if not PHONE.fullmatch(raw) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
             return None, [CsvIssue("bad_phone", row=row_no, column=col, value=raw)]
-    elif col == "email" and not EMAIL.fullmatch(raw):
+    elif col == "email" and not is_email(raw):
         return None, [CsvIssue("bad_email", row=row_no, column=col, value=raw)]
     return raw, []
+
+
+def _is_public_host(host: str) -> bool:
+    """A DNS name with at least two labels ending in a letter-only top label: no IP
+    addresses, no localhost or other single-label names."""
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return False
+    labels = ascii_host.split(".")
+    return (
+        len(labels) >= 2
+        and len(ascii_host) <= 253
+        and all(HOST_LABEL.fullmatch(label) for label in labels)
+        and TOP_LABEL.fullmatch(labels[-1]) is not None
+    )
+
+
+def _has_unsafe_char(text: str, forbidden: frozenset[str] = frozenset()) -> bool:
+    # Cf: format characters such as a zero-width space, invisible in the text shown.
+    return any(
+        ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") or ch in forbidden for ch in text
+    )
+
+
+def is_website(value: str) -> bool:
+    """An absolute http(s) address of a public host, without credentials, whitespace,
+    control or format characters, quotes or angle brackets."""
+    if len(value) > MAX_LENGTH["website"] or _has_unsafe_char(value, URL_FORBIDDEN):
+        return False
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError on a port that is not a number in range
+    except ValueError:
+        return False
+    host = parts.hostname
+    return (
+        parts.scheme in ("http", "https")
+        and port != 0
+        and value.lower().startswith(f"{parts.scheme}://")
+        and host is not None
+        and parts.username is None
+        and parts.password is None
+        and _is_public_host(host)
+    )
+
+
+def is_email(value: str) -> bool:
+    """local@domain with an unquoted local part and a public domain name."""
+    if len(value) > MAX_LENGTH["email"] or _has_unsafe_char(value):
+        return False
+    local, at, domain = value.rpartition("@")
+    return bool(at) and EMAIL_LOCAL.fullmatch(local) is not None and _is_public_host(domain)
 
 
 def _validate_row(
@@ -296,7 +357,7 @@ def _validate_row(
     if not data["name"]:
         issues.append(CsvIssue("name_required", row=row_no, column="name"))
     site = data.get("website")
-    if isinstance(site, str) and not site.startswith(("http://", "https://")):
+    if isinstance(site, str) and len(site) <= MAX_LENGTH["website"] and not is_website(site):
         issues.append(CsvIssue("bad_website", row=row_no, column="website", value=site))
     if issues:
         return None, issues
