@@ -11,6 +11,8 @@ from sqlmodel import Session
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.catalogue.csvio import CsvImportError, import_initiatives
     from app.core.config import get_settings
     from app.core.db import init_db, make_engine
@@ -33,6 +35,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(f"error: {path}: nothing was imported:", file=sys.stderr)
             for err in exc.errors:
                 print(f"  {err}", file=sys.stderr)
+            return 1
+        except SQLAlchemyError as exc:
+            # One line, not a traceback: the transaction was rolled back, nothing changed.
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            print(
+                f"error: {path}: nothing was imported: the database refused it ({reason})",
+                file=sys.stderr,
+            )
             return 1
     print(
         f"imported {path}: {result.created} added, {result.updated} updated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import subprocess
 import sys
@@ -378,3 +379,53 @@ def test_website_errors_in_dutch_on_the_upload_page(client: TestClient) -> None:
     assert "is geen http(s)-adres" in r.text
     assert "onmouseover=alert(1)&#39;" in r.text  # shown as text, escaped
     assert '<a href="https://evil.example' not in r.text
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+C0 = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r") + "\x7f"
+
+
+def test_bidi_and_control_characters_are_stripped_from_every_text_cell() -> None:
+    dirty = {
+        "name": f"Buurt{BIDI}werk{C0}",
+        "description": f"Eerste regel{BIDI}\r\ntweede\tregel{C0}",
+        "goal": "\u202eDoel",
+        "municipality": "Ge\x00nt\u200f",
+        "partners": "OCMW\u2066; CAW\u2069",
+        "evaluation": "\x1bgoed",
+        "phone": "\u202d09 123 45 67",
+        "email": "info@buurt\u200ewerk.be",
+        "address": "Kerk\x00straat 1",
+        "website": "https://www.buurtwerk\u202e.be",
+        "elements": "meeting\u200e",
+        "last_verified": "2026-01-05\x00",
+    }
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([list(dirty), list(dirty.values())])
+    (item,) = parse_csv(out.getvalue())
+    assert item.name == "Buurtwerk"
+    assert item.description == "Eerste regel\ntweede\tregel"
+    assert (item.goal, item.municipality, item.partners) == ("Doel", "Gent", "OCMW; CAW")
+    assert (item.evaluation, item.phone, item.email) == (
+        "goed",
+        "09 123 45 67",
+        "info@buurtwerk.be",
+    )
+    assert (item.address, item.website) == ("Kerkstraat 1", "https://www.buurtwerk.be")
+    assert item.elements == ["meeting"] and item.last_verified == date(2026, 1, 5)
+
+
+def test_cli_import_strips_a_nul_byte_without_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(
+        b"name,municipality,description\nA\x00B,Gent,een\x00 \xe2\x80\xaeomschrijving\n"
+    )
+    r = _cli("initiatives", "import", str(nul), db=db)
+    assert "Traceback" not in r.stderr
+    assert r.returncode == 0, r.stderr
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as s:
+        (item,) = s.exec(select(Initiative)).all()
+        assert (item.name, item.description) == ("AB", "een omschrijving")
+    engine.dispose()

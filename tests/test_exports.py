@@ -30,6 +30,9 @@ from app.core.config import REPO_ROOT, Settings
 from app.core.db import init_db, make_engine
 from app.landscape.view import FacetTable
 from app.main import create_app
+from tests import test_postgres
+
+pg_url = test_postgres.pg_url
 
 # Free-text columns an import keeps as typed (ids, phone, email, website and dates are checked).
 TEXT_COLUMNS = ("name", "description", "goal", "municipality", "partners", "evaluation", "address")
@@ -231,3 +234,40 @@ def test_every_csv_writer_is_the_safe_one() -> None:
         and path.name != "csvio.py"
     ]
     assert offenders == []
+
+
+def test_nul_byte_import_on_postgres(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    init_db(engine)
+    try:
+        with Session(engine) as session:
+            import_initiatives(session, "name,municipality,description\nA\x00B,Gent,x\x00y\u202e\n")
+            (item,) = session.exec(select(Initiative)).all()
+            assert (item.name, item.description) == ("AB", "xy")
+            out = io.StringIO()
+            export_initiatives(session, out)
+        assert "A\x00" not in out.getvalue()
+    finally:
+        engine.dispose()
+
+
+def test_cli_import_of_a_nul_byte_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"name,municipality\nA\x00B,Gent\n")
+    env = {"DATABASE_URL": pg_url, "PATH": "/usr/bin:/bin"}
+    r = subprocess.run(
+        [sys.executable, "-m", "app", "initiatives", "import", str(nul)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert "Traceback" not in r.stderr
+    assert r.returncode == 0, r.stderr
+    engine = make_engine(pg_url)
+    try:
+        with Session(engine) as session:
+            assert [i.name for i in session.exec(select(Initiative))] == ["AB"]
+    finally:
+        engine.dispose()

@@ -5,6 +5,9 @@ SafeCsvWriter, which puts a single quote before a text cell that starts with = +
 CR, and before one that starts with quotes followed by such a character ("'=x" is written
 "''=x"). An import takes exactly that quote off again, so import(export(x)) == x, and a
 hand-written "'t Hof" or "'abc" keeps its quote. Numbers are written as they are.
+
+Every imported cell loses Unicode bidi controls and control characters other than tab and
+newline (NUL included: PostgreSQL cannot store it); a CR becomes a newline.
 """
 
 from __future__ import annotations
@@ -79,6 +82,16 @@ URL_FORBIDDEN = frozenset("\"'<>`\\{}|^")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_ERRORS = 50
 
+# Unicode bidi controls: they can make a name or website read differently from what it is
+# (a right-to-left override turns "gpj.exe" around), so no imported text keeps them.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+# C0 controls and DEL, except tab and newline (multi-line descriptions keep their lines).
+# NUL is among them: PostgreSQL text cannot hold it, so an import strips it like the others.
+STRIPPED_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\n"}
+_STRIP_TABLE = dict.fromkeys(map(ord, BIDI_CONTROLS | STRIPPED_CONTROLS))
+
 # OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -135,6 +148,12 @@ class ImportResult:
     updated: int = 0
     deleted: int = 0
     names: list[str] = field(default_factory=list)
+
+
+def clean_text(value: str) -> str:
+    """A cell without bidi controls and without control characters other than tab and
+    newline (a carriage return ending a line becomes that newline)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").translate(_STRIP_TABLE)
 
 
 def _needs_quote(text: str) -> bool:
@@ -197,7 +216,7 @@ def parse_csv(text: str) -> list[InitiativeBase]:
         text = text[1:]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [clean_text(h).strip() for h in next(reader)]
     except StopIteration:
         raise CsvImportError([CsvIssue("empty_file")]) from None
     except csv.Error as exc:
@@ -225,7 +244,7 @@ def parse_csv(text: str) -> list[InitiativeBase]:
                     CsvIssue("cell_count", row=row_no, value=str(len(row)), extra=str(len(header)))
                 )
                 continue
-            cells = (unneutralise(c.strip()) for c in row)
+            cells = (unneutralise(clean_text(c).strip()) for c in row)
             values = dict(zip(header, cells, strict=True))
             item, row_issues = _validate_row(row_no, values)
             issues.extend(row_issues)
