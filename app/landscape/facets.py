@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,8 +59,10 @@ class Filters:
             if name == "municipality":
                 municipality = " ".join(value.split()) or None
             elif name in ("min_elements", "max_elements"):
-                if not value.strip().isdigit():
-                    raise FilterError(name, f"{name} must be a whole number >= 0")
+                # ASCII digits only, and few: "²" passes isdigit() but not int(), and
+                # thousands of digits exceed int()'s limit.
+                if not re.fullmatch(r"[0-9]{1,6}", value.strip()):
+                    raise FilterError(name, f"{name} must be a whole number from 0 to 999999")
                 bounds[name] = int(value)
             elif name in FACETS:
                 allowed = set(facet_ids(name))

@@ -4,6 +4,7 @@ supply against demand, and analysis of an uploaded survey export (kept in memory
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -94,7 +95,8 @@ def _crosstab_view(
 
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    # ASCII digits only ("²" passes isdigit() but not int()); a page past the end is clamped.
+    return int(raw) if re.fullmatch(r"[0-9]{1,6}", raw) and int(raw) > 0 else 1
 
 
 def _dashboard_context(
