@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.advice.knowledge import load_knowledge
-from app.api.errors import install_error_handlers
+from app.api.errors import CatchAll, install_error_handlers, install_log_guard
 from app.api.routes import advice, initiatives, landscape, reference
 from app.catalogue.service import CatalogueSnapshot, seed_if_empty
 from app.core.config import Settings, get_settings
@@ -63,8 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # against 324 µs), which matters for the advice API.
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=3)
     app.add_middleware(LanguageMiddleware)
+    # Inside the security headers, so that a 500 page carries them too.
+    app.add_middleware(CatchAll)
     app.add_middleware(SecurityMiddleware)
     install_error_handlers(app)
+    install_log_guard()
     app.include_router(advice.router)
     app.include_router(reference.router)
     app.include_router(initiatives.router)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import traceback
+import uuid
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("eenzaamheidswijzer")
 
 _SKIP = {"body", "query", "path", "header"}
+# Enough frames to find the failing line, few enough for one log line.
+MAX_FRAMES = 8
 
 
 def field_name(loc: tuple[int | str, ...] | list[int | str]) -> str:
@@ -80,12 +86,111 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
-async def unexpected_handler(request: Request, exc: Exception) -> Response:
-    # Log the type and route only: URLs and bodies may hold sensitive intake answers.
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+def _frames(exc: BaseException) -> str:
+    """Where it failed, as file:line frames only: no message, no source text, no locals."""
+    frames = traceback.extract_tb(exc.__traceback__)[-MAX_FRAMES:]
+    return " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+
+
+def describe(exc: BaseException) -> str:
+    """The exception's class and frames: its message may carry answers, so it is left out."""
+    return f"{type(exc).__name__} at {_frames(exc)}"
+
+
+def _route(scope: Scope) -> str:
+    route = scope.get("route")
+    # The template (/api/v1/initiatives/{initiative_id}), never the path or the query.
+    return str(getattr(route, "path", None) or "(no route)")
+
+
+def log_unexpected(scope: Scope, exc: BaseException) -> None:
+    """One line per unexpected error: class, route template, request id and frames."""
+    log.error(
+        "unhandled %s on %s %s request %s",
+        describe(exc),
+        scope.get("method", ""),
+        _route(scope),
+        scope.get("state", {}).get("request_id", "-"),
+    )
+
+
+def _error_response(request: Request) -> Response:
     if _wants_html(request):
         return _html_error(request, 500)
     return JSONResponse(status_code=500, content={"detail": "Internal server error"})
+
+
+async def unexpected_handler(request: Request, exc: Exception) -> Response:
+    log_unexpected(request.scope, exc)
+    return _error_response(request)
+
+
+class CatchAll:
+    """Answer every unexpected error inside the security headers, and let none escape.
+
+    Starlette's own fallback answers outside the other middleware (so without the CSP and
+    frame headers) and then re-raises, which makes the server print a traceback with the
+    exception's message: a pydantic error or a failed INSERT carries the answers there.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:12]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            log_unexpected(scope, exc)
+            if started:  # too late for an error page: the client sees a cut-off response
+                return
+            response = _error_response(Request(scope, receive))
+            await response(scope, receive, tracked)
+
+
+class _NoValues(logging.Filter):
+    """Strip exception messages and tracebacks from the server's own error log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg).strip()
+        exc = record.exc_info[1] if record.exc_info else None
+        # Uvicorn logs a failed start-up with the whole traceback text as the message.
+        if record.levelno < logging.ERROR or (exc is None and "\n" not in text):
+            return True
+        first = text.splitlines()[0] if text else ""
+        if first.startswith("Traceback"):
+            first = "error (details withheld: they may contain answers)"
+        record.msg = f"{first} {describe(exc)}" if exc is not None else first
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+_GUARD = _NoValues()
+
+
+def install_log_guard() -> None:
+    """Guard uvicorn's error logger, the one path where values could still be printed."""
+    for name in ("uvicorn.error", "uvicorn"):
+        logger = logging.getLogger(name)
+        if _GUARD not in logger.filters:
+            logger.addFilter(_GUARD)
 
 
 def install_error_handlers(app: FastAPI) -> None:
