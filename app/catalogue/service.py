@@ -60,7 +60,8 @@ def save_anonymous(engine: Engine, intake: Intake, advice: Advice) -> str:
         socially_isolated=intake.socially_isolated,
         risk_factors=[r.value for r in intake.risk_factors],
         djg6_band=str(advice.scales["djg6"]["band"]) if advice.scales else None,
-        municipality=intake.municipality,
+        # PostgreSQL refuses NUL in text; the form strips it, a direct caller may not.
+        municipality=(intake.municipality or "").replace("\x00", "") or None,
         advised=[e.id for e in advice.elements[:5]],
     )
     with Session(engine) as session:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from annotated_types import MaxLen
+
 from app.core.i18n import gettext_ as _
 from app.core.i18n import ngettext_
 from app.domain.intake import AGE_BANDS, CHRONIC_FROM_MONTHS, Intake, age_group_for
@@ -73,6 +75,24 @@ MAX_DURATION = 1200
 MAX_AGE = 120
 MAX_SUGGESTIONS = 5
 _DIGITS = re.compile(r"\d+")
+# Whole numbers as typed on a Western keyboard: str.isdigit() also accepts "²" and "١",
+# which int() then refuses, and a few digits are all an age or a duration needs.
+_ASCII_NUMBER = re.compile(r"[0-9]{1,6}")
+# Any character a database cannot store (PostgreSQL refuses NUL in text).
+_NUL = "\x00"
+
+
+def whole_number(text: str) -> int | None:
+    """The number in `text` if it is 1 to 6 ASCII digits, else None."""
+    return int(text) if _ASCII_NUMBER.fullmatch(text) else None
+
+
+def _most(field: str) -> int:
+    """How many values the Intake accepts for a list answer (its max_length)."""
+    for meta in Intake.model_fields[field].metadata:
+        if isinstance(meta, MaxLen):
+            return int(meta.max_length)
+    return len(CHOICES[field])
 
 
 @dataclass(frozen=True)
@@ -85,8 +105,13 @@ class Answers:
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Answers:
         collected: dict[str, list[str]] = {}
         for key, value in pairs:
-            if key in ALL_FIELDS:
-                collected.setdefault(key, []).append(value.strip()[:200])
+            if key not in ALL_FIELDS:
+                continue
+            value = value.replace(_NUL, "").strip()[:200]
+            values = collected.setdefault(key, [])
+            # A repeated choice ("crisis_signs=x&crisis_signs=x") means the same as once.
+            if key not in MULTI_FIELDS or value not in values:
+                values.append(value)
         return cls({k: tuple(v) for k, v in collected.items()})
 
     def get(self, field: str) -> str:
@@ -121,17 +146,20 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
     errors: dict[str, str] = {}
     for field in step.fields:
         if field in MULTI_FIELDS:
-            bad = [v for v in answers.getlist(field) if v not in CHOICES[field]]
-            if bad:
+            chosen = answers.getlist(field)
+            if any(v not in CHOICES[field] for v in chosen):
                 errors[field] = _("Kies alleen uit de aangeboden mogelijkheden.")
+            elif len(set(chosen)) > _most(field):
+                errors[field] = _("Kies hoogstens {n} mogelijkheden.").format(n=_most(field))
             continue
         value = answers.get(field)
         if field in step.required and not value:
             errors[field] = _("Kies een antwoord.")
         elif field == "duration_months":
-            if value and not value.isdigit():
+            months = whole_number(value)
+            if value and months is None:
                 errors[field] = _("Geef de duur als een geheel aantal maanden (0 of meer).")
-            elif value and int(value) > MAX_DURATION:
+            elif months is not None and months > MAX_DURATION:
                 errors[field] = _("Geef een duur van hoogstens 1200 maanden (100 jaar).")
         elif field in CHOICES and value not in CHOICES[field]:
             errors[field] = _("Kies een van de aangeboden antwoorden.")
@@ -178,9 +206,8 @@ def _context_errors(answers: Answers, found: Mapping[str, str]) -> dict[str, str
 
 def parse_age(text: str) -> int | None:
     """The age in whole years, or None when empty or not a number from 0 to 120."""
-    if not text.isdigit() or int(text) > MAX_AGE:
-        return None
-    return int(text)
+    age = whole_number(text)
+    return age if age is not None and age <= MAX_AGE else None
 
 
 def age_range(group: AgeGroup) -> str:
@@ -258,7 +285,7 @@ def check_municipality(text: str) -> PlaceCheck:
 
 def _place_notice(text: str, place: Municipality) -> str | None:
     """Why the name kept differs from what was typed (a merger, a postcode, a French name)."""
-    if text.isdigit():
+    if whole_number(text) is not None:
         return _("Postcode {code} hoort bij {name}.").format(code=text, name=place.name)
     # "2440 Geel" and "Geel (2440)": compare the letters only.
     letters = normalize(_DIGITS.sub(" ", text))
@@ -293,10 +320,9 @@ def course_warnings(answers: Answers) -> list[str]:
     Not errors: the worker may know better, but should look again, because chronic and
     transient loneliness call for different approaches (Eccles & Qualter, 2021).
     """
-    text = answers.get("duration_months")
-    if not text.isdigit() or int(text) > MAX_DURATION:
+    months = whole_number(answers.get("duration_months"))
+    if months is None or months > MAX_DURATION:
         return []
-    months = int(text)
     long = months >= CHRONIC_FROM_MONTHS
     course, nature = answers.get("course"), answers.get("problem_nature")
     warnings = []
@@ -354,15 +380,19 @@ def to_intake(answers: Answers) -> Intake:
         "wants_contact": answers.get("wants_contact") == "true",
         "coping": answers.get("coping"),
         "course": answers.get("course") or None,
-        "duration_months": int(duration) if duration else None,
-        "dimensions": list(answers.getlist("dimensions")),
+        "duration_months": whole_number(duration) if duration else None,
+        "dimensions": _distinct(answers.getlist("dimensions")),
         "socially_isolated": None if not isolated else isolated == "true",
-        "risk_factors": list(answers.getlist("risk_factors")),
+        "risk_factors": _distinct(answers.getlist("risk_factors")),
         "djg6": djg6 if all(djg6) else None,
         "municipality": answers.get("municipality") or None,
-        "crisis_signs": list(answers.getlist("crisis_signs")),
+        "crisis_signs": _distinct(answers.getlist("crisis_signs")),
     }
     return Intake.model_validate(data)
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
 
 
 def neighbours(step_id: str) -> tuple[str | None, str | None]:

@@ -33,6 +33,7 @@ from app.web.intake_form import (
     normalise_answers,
     parse_age,
     validate_step,
+    whole_number,
 )
 from app.web.synonyms import load_synonyms
 from app.web.templating import is_htmx, render
@@ -297,8 +298,8 @@ def _review_rows(answers: Answers, k: Knowledge) -> list[tuple[str, str, str]]:
         (
             "course",
             _("Duur"),
-            ngettext_("{n} maand", "{n} maanden", int(duration)).format(n=int(duration))
-            if duration.isdigit()
+            ngettext_("{n} maand", "{n} maanden", months).format(n=months)
+            if (months := whole_number(duration)) is not None
             else duration or _("niet ingevuld"),
         ),
         (

@@ -7,6 +7,7 @@ them) stay as the intake gave them.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,10 +15,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.advice.engine import advise
 from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
+from app.api.errors import describe
 from app.catalogue.service import save_anonymous
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
@@ -37,6 +40,7 @@ from app.web.plan import (
 from app.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("eenzaamheidswijzer")
 
 # The answers the what-if panel can change, in the order it shows them.
 WHATIF_FIELDS = ("problem_nature", "wants_contact", "coping", "course")
@@ -215,8 +219,10 @@ async def save_anonymous_page(request: Request) -> Response:
     form = await request.form()
     set_language(request.scope.get("state", {}).get("lang", "nl"))
     answers = Answers.from_pairs((k, v) for k, v in form.multi_items() if isinstance(v, str))
-    if first_invalid_step(answers) is not None:
-        return RedirectResponse(_step_url("review", answers, check="1"), status_code=303)
+    invalid = first_invalid_step(answers)
+    if invalid is not None:
+        # To the step that needs fixing, where its message shows; the answers come along.
+        return RedirectResponse(_step_url(invalid[0], answers, check="1"), status_code=303)
     intake = to_intake(answers)
     advice = advise(
         intake,
@@ -228,6 +234,16 @@ async def save_anonymous_page(request: Request) -> Response:
     if form.get("consent") != "yes":
         context["save_error"] = _("Vink aan dat u dit anonieme record wilt bewaren.")
     else:
-        context["saved"] = {"code": save_anonymous(request.app.state.engine, intake, advice)}
+        try:
+            code = save_anonymous(request.app.state.engine, intake, advice)
+        except SQLAlchemyError as exc:
+            # The statement's parameters are answers: log the class and frames only.
+            log.error("anonymous save failed: %s", describe(exc))
+            context["save_error"] = _(
+                "Het anonieme record werd niet bewaard: de databank weigerde het. Het advies "
+                "hieronder blijft geldig; probeer later opnieuw."
+            )
+        else:
+            context["saved"] = {"code": code}
     block = "save" if is_htmx(request) else None
     return render(request, "result.html", context, block=block)
