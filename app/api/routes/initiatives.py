@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.domain.vocabulary import ElementId, TargetAgeGroup
 
 router = APIRouter(prefix="/api/v1", tags=["initiatives"])
+MAX_ID = 2**31 - 1
 
 
 class InitiativePage(BaseModel):
@@ -46,7 +47,8 @@ def list_initiatives(
 @router.get("/initiatives/{initiative_id}", response_model=InitiativePublic)
 def get_initiative(initiative_id: int, session: SessionDep) -> InitiativePublic:
     """One initiative by id."""
-    row = session.get(Initiative, initiative_id)
+    # Ids are 32-bit integers (PostgreSQL's int4): a larger one overflows the query.
+    row = session.get(Initiative, initiative_id) if 0 < initiative_id <= MAX_ID else None
     if row is None:
         raise HTTPException(status_code=404, detail=f"initiative {initiative_id} not found")
     return InitiativePublic.model_validate(row)
