@@ -175,6 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     srv.set_defaults(func=_cmd_serve)
 
     args = parser.parse_args(argv)
+    from app.core.config import get_settings
+    from app.core.db import DatabaseURLError, check_database
+
+    # Every command needs the database: a wrong DATABASE_URL is one line, not a traceback.
+    try:
+        check_database(get_settings().database_url)
+    except DatabaseURLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     code: int = args.func(args)
     return code
 

@@ -297,6 +297,10 @@ def _read_yaml(path: Path) -> Any:
         raise KnowledgeError(f"{path}: file is missing") from None
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.end]!r})"
+        ) from None
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

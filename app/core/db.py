@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -31,6 +32,43 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+class DatabaseURLError(Exception):
+    """DATABASE_URL is malformed or names a database that cannot be reached."""
+
+
+EXAMPLE_URLS = "e.g. sqlite:///instance/app.db or postgresql+psycopg://user@host/name"
+
+
+def check_database(url: str) -> None:
+    """Connect once, or raise a DatabaseURLError whose message is one line naming DATABASE_URL.
+
+    The password is hidden and a URL that does not parse is not repeated: it may hold one.
+    """
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise DatabaseURLError(f"DATABASE_URL is not a database URL ({EXAMPLE_URLS})") from None
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise DatabaseURLError(
+            f"DATABASE_URL {shown}: unknown database kind or driver ({type(exc).__name__}; "
+            f"{EXAMPLE_URLS})"
+        ) from None
+    except OSError as exc:
+        raise DatabaseURLError(
+            f"DATABASE_URL {shown}: cannot create its folder ({exc.strerror})"
+        ) from None
+    try:
+        with engine.connect():
+            pass
+    except (DBAPIError, OSError) as exc:
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        raise DatabaseURLError(f"DATABASE_URL {shown}: cannot connect ({reason})") from None
+    finally:
+        engine.dispose()
 
 
 def init_db(engine: Engine) -> None:
