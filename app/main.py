@@ -19,7 +19,7 @@ from app.core.db import init_db, make_engine
 from app.core.i18n import LanguageMiddleware
 from app.core.limits import BodySizeLimit
 from app.core.security import SecurityMiddleware
-from app.web import landscape_pages, pages, result
+from app.web import docs, landscape_pages, pages, result
 from app.web.templating import STATIC_DIR
 
 log = logging.getLogger("eenzaamheidswijzer")
@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Evidence-informed advice on loneliness interventions for professionals in "
         "Flanders.",
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI from a CDN; app/web/docs.py serves it locally.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.knowledge = knowledge
@@ -75,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(result.router)
     app.include_router(landscape_pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -21,15 +21,6 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
-# The OpenAPI pages (/docs, /redoc) are FastAPI's own and load their assets from a CDN.
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src 'self' https://fonts.gstatic.com; frame-ancestors 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
-
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -72,13 +63,11 @@ class SecurityMiddleware:
         if scope["method"] in UNSAFE and is_cross_site(scope):
             await self._forbidden(scope, send)
             return
-        path: str = scope["path"]
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((b"content-security-policy", csp.encode()))
+                headers.append((b"content-security-policy", CSP.encode()))
                 headers.extend(HEADERS)
                 message["headers"] = headers
             await send(message)

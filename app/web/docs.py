@@ -1,21 +1,31 @@
 """The API documentation page (Swagger UI), served from this host with the strict CSP.
 
 FastAPI's own /docs loads Swagger UI from a CDN and starts it with an inline script; here
-the assets come from the `swagger-ui-bundle` package and the start-up script is a static
-file, so the page works offline and needs no 'unsafe-inline'.
+the assets come from the `swagger-ui-py` package (Swagger UI 5, which reads OpenAPI 3.1)
+and the start-up script is a static file, so the page works offline and needs no
+'unsafe-inline'.
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from swagger_ui_bundle import swagger_ui_path
 
 from app.web.templating import static_url
 
-ASSETS_DIR = Path(str(swagger_ui_path))
+
+def _assets_dir() -> Path:
+    # Located without importing the package, whose adapters import web frameworks.
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+ASSETS_DIR = _assets_dir()
 ASSETS_URL = "/docs-assets"
 
 router = APIRouter(include_in_schema=False)
