@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +25,22 @@ CATALOGUE_CSV = REPO_ROOT / "data" / "initiatives.csv"
 @pytest.fixture(scope="session")
 def knowledge() -> Knowledge:
     return load_knowledge(RULES_DIR)
+
+
+def run_app(*args: str, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGS` in a subprocess against `database_url`, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "DATABASE_URL": database_url},
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
 
 
 def shipped_records() -> tuple[InitiativeRecord, ...]:

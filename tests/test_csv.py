@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +21,8 @@ from app.catalogue.csvio import (
     parse_records,
 )
 from app.catalogue.models import Initiative
-from app.core.config import REPO_ROOT
 from app.core.db import init_db, make_engine
-from tests.conftest import CATALOGUE_CSV
+from tests.conftest import CATALOGUE_CSV, run_app, sqlite_url
 
 HEADER = ",".join(COLUMNS)
 HEADER_V11 = ",".join(ALL_COLUMNS)
@@ -252,25 +249,13 @@ def test_utf8_bom_and_quoted_cells() -> None:
     assert item.name == "Eén, twee"
 
 
-def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=60,
-    )
-
-
 def test_cli_import_export(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
-    r = _cli("initiatives", "import", str(CATALOGUE_CSV), db=db)
+    r = run_app("initiatives", "import", str(CATALOGUE_CSV), database_url=sqlite_url(db))
     assert r.returncode == 0, r.stderr
     assert "19 added" in r.stdout
     out = tmp_path / "out.csv"
-    r = _cli("initiatives", "export", str(out), db=db)
+    r = run_app("initiatives", "export", str(out), database_url=sqlite_url(db))
     assert r.returncode == 0, r.stderr
     assert parse_csv(out.read_text(encoding="utf-8")) == parse_csv(
         CATALOGUE_CSV.read_text(encoding="utf-8")
@@ -281,12 +266,14 @@ def test_cli_reports_errors_and_imports_nothing(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     bad = tmp_path / "bad.csv"
     bad.write_text(f"{HEADER}\n{_row(name='A', primary_actor='mayor')}\n", encoding="utf-8")
-    r = _cli("initiatives", "import", str(bad), db=db)
+    r = run_app("initiatives", "import", str(bad), database_url=sqlite_url(db))
     assert r.returncode == 1
     assert "row 2, column 'primary_actor': unknown value 'mayor'" in r.stderr
     assert "nothing was imported" in r.stderr
     assert "Traceback" not in r.stderr
-    missing = _cli("initiatives", "import", str(tmp_path / "nope.csv"), db=db)
+    missing = run_app(
+        "initiatives", "import", str(tmp_path / "nope.csv"), database_url=sqlite_url(db)
+    )
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
@@ -421,7 +408,7 @@ def test_cli_import_strips_a_nul_byte_without_a_traceback(tmp_path: Path) -> Non
     nul.write_bytes(
         b"name,municipality,description\nA\x00B,Gent,een\x00 \xe2\x80\xaeomschrijving\n"
     )
-    r = _cli("initiatives", "import", str(nul), db=db)
+    r = run_app("initiatives", "import", str(nul), database_url=sqlite_url(db))
     assert "Traceback" not in r.stderr
     assert r.returncode == 0, r.stderr
     engine = make_engine(f"sqlite:///{db}")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +29,7 @@ from app.core.db import init_db, make_engine
 from app.landscape.view import FacetTable
 from app.main import create_app
 from tests import test_postgres
+from tests.conftest import run_app, sqlite_url
 
 pg_url = test_postgres.pg_url
 
@@ -123,15 +122,7 @@ def test_cli_export_is_neutralised_and_reimports(tmp_path: Path) -> None:
         import_initiatives(session, source.getvalue())
     engine.dispose()
     out = tmp_path / "out.csv"
-    env = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
-    r = subprocess.run(
-        [sys.executable, "-m", "app", "initiatives", "export", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=60,
-    )
+    r = run_app("initiatives", "export", str(out), database_url=sqlite_url(db))
     assert r.returncode == 0, r.stderr
     text = out.read_text(encoding="utf-8")
     _assert_safe(text)
@@ -254,15 +245,7 @@ def test_nul_byte_import_on_postgres(pg_url: str) -> None:
 def test_cli_import_of_a_nul_byte_on_postgres(pg_url: str, tmp_path: Path) -> None:
     nul = tmp_path / "nul.csv"
     nul.write_bytes(b"name,municipality\nA\x00B,Gent\n")
-    env = {"DATABASE_URL": pg_url, "PATH": "/usr/bin:/bin"}
-    r = subprocess.run(
-        [sys.executable, "-m", "app", "initiatives", "import", str(nul)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=60,
-    )
+    r = run_app("initiatives", "import", str(nul), database_url=pg_url)
     assert "Traceback" not in r.stderr
     assert r.returncode == 0, r.stderr
     engine = make_engine(pg_url)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -21,6 +18,7 @@ from app.advice.knowledge import KnowledgeError, load_knowledge
 from app.catalogue.models import SavedIntake
 from app.core.config import REPO_ROOT
 from app.domain.intake import Intake
+from tests.conftest import run_app, sqlite_url
 
 PERSON = {
     "age_group": "older",
@@ -331,20 +329,6 @@ def test_a_failed_save_says_so_without_answers(
 # --- Defect 11: one clear line on start-up errors ----------------------------------------
 
 
-def _run(
-    args: list[str], env_extra: dict[str, str], tmp_path: Path
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **env_extra}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 BAD_URLS = ["nonsense", "postgresql+psycopg://nobody:secretpw@127.0.0.1:1/none", "nosuchdb://x"]
 
 
@@ -359,7 +343,7 @@ BAD_URLS = ["nonsense", "postgresql+psycopg://nobody:secretpw@127.0.0.1:1/none",
     ],
 )
 def test_a_wrong_database_url_is_one_line(url: str, args: list[str], tmp_path: Path) -> None:
-    proc = _run(args, {"DATABASE_URL": url}, tmp_path)
+    proc = run_app(*args, database_url=url)
     assert proc.returncode != 0
     err = proc.stderr.strip()
     assert "Traceback" not in err
@@ -375,10 +359,8 @@ def test_invalid_utf8_in_a_rules_file_names_the_file(tmp_path: Path) -> None:
     victim.write_bytes(victim.read_bytes() + b"\n# caf\xe9 \xff\n")
     with pytest.raises(KnowledgeError, match=victim.name):
         load_knowledge(rules)
-    proc = _run(
-        ["serve", "--port", "1"],
-        {"RULES_DIR": str(rules), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
-        tmp_path,
+    proc = run_app(
+        "serve", "--port", "1", database_url=sqlite_url(tmp_path / "x.db"), RULES_DIR=str(rules)
     )
     assert proc.returncode != 0
     err = proc.stderr.strip()

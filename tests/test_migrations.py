@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,6 @@ from sqlalchemy import Engine, MetaData, inspect, text
 from sqlmodel import Session, SQLModel, select
 
 from app.catalogue.models import Initiative
-from app.core.config import REPO_ROOT
 from app.core.db import init_db, make_engine
 from app.migrations import (
     BASELINE_REVISION,
@@ -27,6 +24,7 @@ from app.migrations import (
     head_revision,
     upgrade,
 )
+from tests.conftest import run_app, sqlite_url
 
 REFERRAL_COLUMNS = {"phone", "email", "address", "last_verified"}
 
@@ -194,38 +192,26 @@ def test_downgrade_and_upgrade_keep_the_data(tmp_path: Path) -> None:
     assert (row.name, row.phone) == ("A", None)
 
 
-def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=60,
-    )
-
-
 def test_cli_upgrade_and_current(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
-    r = _cli("db", "current", db=db)
+    r = run_app("db", "current", database_url=sqlite_url(db))
     assert r.returncode == 0, r.stderr
     assert "no revision" in r.stdout
-    r = _cli("db", "upgrade", db=db)
+    r = run_app("db", "upgrade", database_url=sqlite_url(db))
     assert r.returncode == 0, r.stderr
     assert f"upgraded from an empty database to revision {head_revision()}" in r.stdout
-    r = _cli("db", "upgrade", db=db)
+    r = run_app("db", "upgrade", database_url=sqlite_url(db))
     assert "already at the newest revision" in r.stdout
-    r = _cli("db", "current", db=db)
+    r = run_app("db", "current", database_url=sqlite_url(db))
     assert f"revision {head_revision()} (the newest)" in r.stdout
-    help_text = _cli("db", "--help", db=db).stdout
+    help_text = run_app("db", "--help", database_url=sqlite_url(db)).stdout
     assert "upgrade" in help_text and "current" in help_text
 
 
 def test_cli_upgrades_a_database_made_before_migrations(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     create_legacy_schema(make_engine(f"sqlite:///{db}"))
-    r = _cli("db", "upgrade", db=db)
+    r = run_app("db", "upgrade", database_url=sqlite_url(db))
     assert r.returncode == 0, r.stderr
     assert f"upgraded from {BASELINE_REVISION} to revision {head_revision()}" in r.stdout
 
@@ -236,6 +222,6 @@ def test_cli_refuses_a_revision_it_does_not_know(tmp_path: Path) -> None:
     init_db(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    r = _cli("db", "upgrade", db=db)
+    r = run_app("db", "upgrade", database_url=sqlite_url(db))
     assert r.returncode == 1
     assert "9999" in r.stderr and "Traceback" not in r.stderr
