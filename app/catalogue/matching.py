@@ -127,8 +127,10 @@ def match_initiatives(
     advised_order = {e: n for n, e in enumerate(req.element_scores)}
 
     # Pass 1 scores every initiative cheaply; pass 2 explains only those shown.
-    offers: list[tuple[int, float, str, InitiativeRecord, str]] = []
-    inspiration: list[tuple[int, float, str, InitiativeRecord, str]] = []
+    # (tier, -score, name, id, record, place): sorting these gives the order shown.
+    Entry = tuple[int, float, str, int, InitiativeRecord, str]
+    offers: list[Entry] = []
+    inspiration: list[Entry] = []
     for ini in catalogue:
         if not ini.elements & req.element_scores.keys():
             continue
@@ -143,22 +145,24 @@ def match_initiatives(
             continue
         score, _why = _fit(ini, req, plan, top, risks, fit_table, None)
         place = _place(ini, home, places)
+        if place == "region":
+            score += _region_bonus(ini, home, places)
         key = ini.name.casefold()
         if place in PLACE_ORDER:
             # Offers for the plan come first, each group by place (own municipality,
             # region, Flanders: DOMAIN.md), then by fit.
-            in_plan = bool(ini.elements & plan)
-            offers.append((int(not in_plan) * 3 + PLACE_ORDER[place], -score, key, ini, place))
+            tier = int(not ini.elements & plan) * 3 + PLACE_ORDER[place]
+            offers.append((tier, -score, key, ini.id, ini, place))
         else:
-            inspiration.append((0, -score, key, ini, place))
+            inspiration.append((0, -score, key, ini.id, ini, place))
 
-    def explain(t: tuple[int, float, str, InitiativeRecord, str]) -> InitiativeMatch:
-        _tier, _neg, _key, ini, place = t
+    def explain(t: Entry) -> InitiativeMatch:
+        _tier, neg_score, _key, _id, ini, place = t
         offered = sorted(
             (e for e in ini.elements if e in req.element_scores),
             key=lambda e: (e not in plan, advised_order[e]),
         )
-        score, why = _fit(ini, req, plan, top, risks, fit_table, (phrases, label))
+        _score, why = _fit(ini, req, plan, top, risks, fit_table, (phrases, label))
         why.insert(
             0,
             phrases["offer_offers"].format(
@@ -189,12 +193,10 @@ def match_initiatives(
             why.append(phrases["offer_elsewhere"].format(place=ini.municipality))
         else:
             why.append(phrases["offer_unknown_place"])
-        if place == "region":
-            score += _region_bonus(ini, home, places)
         return InitiativeMatch(
             id=ini.id,
             name=ini.name,
-            score=round(score, 2),
+            score=round(-neg_score, 2),
             elements=offered,
             municipality=ini.municipality,
             geographic_level=ini.geographic_level,
@@ -212,11 +214,8 @@ def match_initiatives(
             caution_text=caution,
         )
 
-    def sort_key(
-        t: tuple[int, float, str, InitiativeRecord, str],
-    ) -> tuple[int, float, str, int]:
-        bonus = _region_bonus(t[3], home, places) if t[4] == "region" else 0.0
-        return (t[0], t[1] - bonus, t[2], t[3].id)
+    def sort_key(t: Entry) -> tuple[int, float, str, int]:
+        return t[:4]
 
     return Matches(
         offers=[explain(t) for t in heapq.nsmallest(req.limit, offers, key=sort_key)],
