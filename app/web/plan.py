@@ -123,14 +123,6 @@ class AdviceView:
         return [ids.index(e) + 1 for e in offer.plan_elements if e in ids]
 
 
-def _line_rule(element: ElementAdvice, item: PlanItem) -> str | None:
-    """The rule whose text the engine chose as the element's plan line (it may be shortened)."""
-    for r in element.reasons:
-        if r.text == item.why or r.text.startswith(item.why.rstrip(".")):
-            return r.rule
-    return None
-
-
 def _shown(reason: Reason) -> bool:
     return reason.effect in _EFFECTS_SHOWN and not reason.rule.startswith(_TIER_PREFIX)
 
@@ -149,7 +141,7 @@ def arrange(advice: Advice, knowledge: Knowledge, lang: str) -> AdviceView:
     line_owner: dict[str, str] = {}
     for e in plan_ids:
         item = items.get(e)
-        rule = _line_rule(by_id[e], item) if item else None
+        rule = item.rule if item else None
         if rule is not None:
             line_owner.setdefault(rule, e)
 
@@ -176,7 +168,7 @@ def arrange(advice: Advice, knowledge: Knowledge, lang: str) -> AdviceView:
 
     def element_view(el: ElementAdvice) -> ElementView:
         item = items.get(el.id) if el.id in plan_set else None
-        mine = _line_rule(el, item) if item else None
+        mine = item.rule if item else None
         own: list[Reason] = []
         refs: list[Ref] = []
         seen: set[str] = set()
