@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.advice.compare import AdviceDiff, compare
 from app.advice.engine import advise
 from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
@@ -57,15 +58,7 @@ class WhatIf:
     answers: Answers
     advice: Advice
     changed: dict[str, str]  # field → the real answer in words, for each changed answer
-    entered: list[str]  # element ids new in the plan
-    left: list[str]  # element ids no longer in the plan
-    now_avoided: list[str]
-    no_longer_avoided: list[str]
-    labels: dict[str, str]
-
-    @property
-    def any_change(self) -> bool:
-        return bool(self.entered or self.left or self.now_avoided or self.no_longer_avoided)
+    diff: AdviceDiff
 
 
 def _whatif_values(request: Request, answers: Answers) -> dict[str, str]:
@@ -99,10 +92,6 @@ def _whatif(
     changes = {n: ("" if v == COURSE_DERIVED else v) for n, v in values.items()}
     hypothetical = answers.replace(**changes)
     other = advise(to_intake(hypothetical), knowledge, request.app.state.catalogue.get(), lang=lang)
-    real_avoid = {d.id for d in advice.discouraged}
-    other_avoid = {d.id for d in other.discouraged}
-    labels = {el.id: el.label for el in (*advice.elements, *other.elements)}
-    labels |= {d.id: d.label for d in (*advice.discouraged, *other.discouraged)}
     return WhatIf(
         answers=hypothetical,
         advice=other,
@@ -111,11 +100,7 @@ def _whatif(
             for n in WHATIF_FIELDS
             if values[n] != real[n]
         },
-        entered=[e for e in other.plan if e not in advice.plan],
-        left=[e for e in advice.plan if e not in other.plan],
-        now_avoided=[d.id for d in other.discouraged if d.id not in real_avoid],
-        no_longer_avoided=[d.id for d in advice.discouraged if d.id not in other_avoid],
-        labels=labels,
+        diff=compare(advice, other),
     )
 
 
