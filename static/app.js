@@ -50,6 +50,25 @@
         status.textContent = (message || "").replace("{n}", String(shown));
       });
     });
+    // The share link: absolute with this page's own origin, and a copy button.
+    root.querySelectorAll("input[data-absolute-url]").forEach(function (input) {
+      if (input.hasAttribute("data-enhanced")) return;
+      input.setAttribute("data-enhanced", "");
+      input.value = new URL(input.value, window.location.origin).href;
+      input.addEventListener("focus", function () { input.select(); });
+    });
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      var input = document.getElementById(button.getAttribute("data-copy"));
+      if (!input || !navigator.clipboard || button.hasAttribute("data-enhanced")) return;
+      button.setAttribute("data-enhanced", "");
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(input.value).then(function () {
+          var done = button.parentNode.querySelector("[data-copied]");
+          if (done) done.hidden = false;
+        });
+      });
+    });
     // Print button.
     root.querySelectorAll("[data-print]").forEach(function (button) {
       button.hidden = false;
@@ -68,17 +87,77 @@
     if (summary) summary.focus();
   });
 
-  // Before leaving a step, write its answers into the current history entry, so that
-  // the browser's Back button brings the step back as it was filled in.
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.detail && event.detail.elt;
-    if (!form || form.id !== "step-form" || !window.URLSearchParams) return;
-    var params = new URLSearchParams();
+  /* --- Answers in the tab's history, never in an address --------------------------------
+     The steps and the result are posted, so their addresses carry no answers (nor the
+     browser's history list, nor a proxy's log). To keep Back, Forward and reload working,
+     each history entry keeps the answers of its page in its state, which lives in this tab
+     only and goes when the tab is closed; on return, the page is posted again from it. */
+  var CONTROLS = { go: 1, edit: 1, pick_municipality: 1, check: 1, share: 1 };
+  var KEY = "eenzaamheidswijzer";
+
+  function formPairs(form) {
+    var pairs = [];
     new FormData(form).forEach(function (value, key) {
-      if (key !== "go" && typeof value === "string" && value !== "") params.append(key, value);
+      if (typeof value === "string" && value !== "" && !CONTROLS[key]) pairs.push([key, value]);
     });
-    var url = window.location.pathname + (params.toString() ? "?" + params.toString() : "");
-    window.history.replaceState(window.history.state, "", url);
+    return pairs;
+  }
+
+  function remember() {
+    var form = document.querySelector("form[data-history]");
+    if (!form || !window.history.replaceState) return;
+    var state = {};
+    state[KEY] = { path: form.getAttribute("data-history"), pairs: formPairs(form) };
+    // The path alone: this also takes the answers out of the address of a shared link.
+    window.history.replaceState(state, "", window.location.pathname + window.location.hash);
+  }
+
+  function restore(saved) {
+    if (!window.htmx || !saved || !saved.path) return false;
+    var values = {};
+    (saved.pairs || []).forEach(function (pair) {
+      (values[pair[0]] = values[pair[0]] || []).push(pair[1]);
+    });
+    window.htmx.ajax("POST", saved.path, {
+      target: "#main", swap: "outerHTML", select: "#main", values: values,
+      headers: { "X-Restore": "1" }
+    });
+    return true;
+  }
+
+  window.addEventListener("popstate", function (event) {
+    var saved = event.state && event.state[KEY];
+    if (saved) restore(saved);
+  });
+  // Keep the entry up to date while answers are given, and before leaving the page.
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.closest && event.target.closest("form[data-history]")) remember();
+  });
+  document.addEventListener("htmx:beforeRequest", remember);
+  window.addEventListener("pagehide", remember);
+
+  // "Taal": the language form posts the answers; add what was typed on this step.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var id = form && form.getAttribute && form.getAttribute("data-carry");
+    var source = id && document.getElementById(id);
+    if (!source) return;
+    form.querySelectorAll("input[type=hidden]").forEach(function (input) { input.remove(); });
+    formPairs(source).forEach(function (pair) {
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = pair[0]; input.value = pair[1];
+      form.appendChild(input);
+    });
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var saved = window.history.state && window.history.state[KEY];
+    // A reload of a step or result: post its answers again instead of showing it empty.
+    if (saved && saved.path === window.location.pathname && document.querySelector("form[data-history]")) {
+      // The page came as an empty GET: the answers are in the state only.
+      if (!document.querySelector("form[data-history] input[type=hidden]") && restore(saved)) return;
+    }
+    remember();
   });
 
   // After htmx swapped in a new step or result, move focus to where a keyboard or
@@ -87,6 +166,7 @@
     var target = event.detail && event.detail.target;
     if (!target) return;
     enhance(document);
+    remember();
     var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
     var fromWhatIf = trigger && trigger.closest && trigger.closest(".whatif");
     var summary = document.getElementById("error-summary");

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -36,6 +38,22 @@ def run_app(*args: str, database_url: str, **env: str) -> subprocess.CompletedPr
         env={**os.environ, **env, "DATABASE_URL": database_url},
         cwd=REPO_ROOT,
         timeout=60,
+    )
+
+
+def post_form(
+    client: TestClient,
+    url: str,
+    pairs: Iterable[tuple[str, str]],
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """POST repeated form fields as a browser does (httpx's `data=` takes a mapping only)."""
+    return client.post(
+        url,
+        content=urlencode(list(pairs)),
+        headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+        **kwargs,
     )
 
 

@@ -20,7 +20,22 @@ def test_no_link_carries_the_host_header(client: TestClient, path: str) -> None:
     response = client.get(path, headers={"Host": "evil.example"})
     assert response.status_code == 200
     assert "evil.example" not in response.text
-    switch = re.search(r'<p class="lang-switch">\s*<a href="([^"]+)"', response.text)
+    link = re.search(r'<p class="lang-switch">\s*<a href="([^"]+)"', response.text)
+    form = re.search(r'<form class="lang-switch" method="post" action="([^"]+)"', response.text)
+    switch = link or form
     assert switch is not None
     assert switch.group(1).startswith("/"), switch.group(1)
     assert "lang=en" in switch.group(1)
+
+
+def test_the_language_switch_of_an_answer_page_posts_the_answers(client: TestClient) -> None:
+    """Switching language keeps the answers, and keeps them out of the address."""
+    html = client.get(PAGES[-1]).text
+    form = re.search(r'<form class="lang-switch"(.*?)</form>', html, re.S)
+    assert form is not None
+    assert 'action="/advies?lang=en"' in form.group(1)
+    pairs = re.findall(r'<input type="hidden" name="(\w+)" value="(\w+)">', form.group(1))
+    assert ("coping", "passive") in pairs and ("age_group", "older") in pairs
+    english = client.post("/advies?lang=en", data=dict(pairs))
+    assert english.status_code == 200 and '<html lang="en">' in english.text
+    assert "Advice" in english.text or "advice" in english.text

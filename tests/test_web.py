@@ -78,11 +78,20 @@ def test_next_without_js_redirects_with_all_answers(client: TestClient) -> None:
     assert q["age_group"] == ["older"] and q["coping"] == ["passive"] and "go" not in q
 
 
-def test_next_with_htmx_renders_next_step_and_pushes_url(client: TestClient) -> None:
-    r = client.get("/intake/context", params={**PERSON, "go": "next"}, headers=HX)
-    assert r.status_code == 200
-    assert "Drie vragen" in r.text
-    assert r.headers["HX-Push-Url"].startswith("/intake/questions?")
+def test_next_with_htmx_renders_next_step_and_pushes_its_path_only(client: TestClient) -> None:
+    for r in (
+        client.get("/intake/context", params={**PERSON, "go": "next"}, headers=HX),
+        client.post("/intake/context", data={**PERSON, "go": "next"}, headers=HX),
+    ):
+        assert r.status_code == 200
+        assert "Drie vragen" in r.text
+        assert r.headers["HX-Push-Url"] == "/intake/questions"
+
+
+def test_posted_next_shows_the_next_step_without_a_redirect(client: TestClient) -> None:
+    r = client.post("/intake/context", data={**PERSON, "go": "next"}, follow_redirects=False)
+    assert r.status_code == 200 and "<h1" in r.text and "Drie vragen" in r.text
+    assert '<input type="hidden" name="age_group" value="older">' in r.text
 
 
 def test_back_keeps_unvalidated_answers_of_this_step(client: TestClient) -> None:
@@ -190,7 +199,7 @@ def test_result_page(client: TestClient) -> None:
     assert "Waarom?" in text and "Cacioppo e.a. 2015" in text
     assert "bewezen effectief" in text and "afgeleid" in text
     assert "Aanbod voor dit plan" in text and "Telefoonster" in text
-    assert "/advies/plan.pdf?" in text and "/advies/plan-dossier.pdf?" in text
+    assert 'action="/advies/plan.pdf"' in text and 'formaction="/advies/plan-dossier.pdf"' in text
 
 
 def test_safety_signal_comes_first(client: TestClient) -> None:
@@ -208,7 +217,7 @@ def test_what_if_toggle_changes_the_advice(client: TestClient) -> None:
     transient = client.get("/advies", params={**PERSON, "course": "transient"}, headers=HX)
     assert 'id="avoid-social_skills"' in chronic.text
     assert 'id="avoid-social_skills"' not in transient.text
-    assert "course=transient" in transient.headers["HX-Push-Url"]
+    assert transient.headers["HX-Push-Url"] == "/advies"
 
 
 def test_result_with_missing_answers_goes_back_to_the_step(client: TestClient) -> None:
@@ -370,7 +379,7 @@ def test_crisis_signs_are_the_first_question_of_the_intake(client: TestClient) -
     assert form.index('name="crisis_signs"') < form.index('name="age"')
     assert form.index('name="age"') < form.index('name="age_group"')
     assert "Vraag er gerust rechtstreeks naar" in form
-    assert 'id="crisis-banner"' in form and 'hx-get="/intake/context/crisis"' in form
+    assert 'id="crisis-banner"' in form and 'hx-post="/intake/context/crisis"' in form
     assert _banner(html) == ""
     risks = client.get("/intake/risks", params=PERSON).text
     assert 'name="crisis_signs" value' not in risks  # hidden fields carry them, no checkbox
@@ -546,8 +555,8 @@ def test_former_name_becomes_the_current_name_with_a_note(client: TestClient) ->
     assert r.url.path == "/intake/questions"
     assert "Ham hoort sinds 2025 bij Tessenderlo-Ham." in r.text
     assert '<input type="hidden" name="municipality" value="Tessenderlo-Ham">' in r.text
-    htmx = client.get("/intake/context", params=params, headers=HX)
-    assert "municipality=Tessenderlo-Ham" in htmx.headers["HX-Push-Url"]
+    htmx = client.post("/intake/context", data=params, headers=HX)
+    assert '<input type="hidden" name="municipality" value="Tessenderlo-Ham">' in htmx.text
     assert (
         "Postcode 3980 hoort bij Tessenderlo-Ham."
         in client.get("/intake/questions", params={**PERSON, "municipality": "3980"}).text
@@ -576,10 +585,15 @@ def test_unknown_municipality_errors_with_suggestions_and_keeps_the_rest(
     assert 'value="70"' in r.text and 'value="acute_crisis" checked' in r.text
     assert '<input type="hidden" name="duration_months" value="12">' in r.text
     links = re.findall(r'<ul class="suggestions"[^>]*>(.*?)</ul>', r.text, re.S)[0]
-    hrefs = re.findall(r'href="([^"]+)"', links)
-    assert 1 <= len(hrefs) <= 5
-    first = _query(hrefs[0].replace("&amp;", "&"))
-    assert first["municipality"] == ["Gent"] and first["duration_months"] == ["12"]
+    assert "href=" not in links  # a suggestion posts the answers; a link would carry them
+    names = re.findall(r'name="pick_municipality" value="([^"]+)"', links)
+    assert 1 <= len(names) <= 5 and names[0] == "Gent"
+    # Clicking a suggestion posts the whole form with that name instead of the typo.
+    picked = client.post(
+        "/intake/context", data={**params, "go": "", "pick_municipality": names[0]}
+    )
+    assert 'value="Gent"' in picked.text and "staat niet in de lijst" not in picked.text
+    assert '<input type="hidden" name="duration_months" value="12">' in picked.text
 
 
 def test_live_municipality_check_for_an_unknown_name(client: TestClient) -> None:
@@ -734,11 +748,12 @@ def test_synonyms_file_is_checked(tmp_path: Path) -> None:
 
 def test_change_links_on_the_overview_come_back_to_it(client: TestClient) -> None:
     review = client.get("/intake/review", params=PERSON).text
-    links = re.findall(r'<a href="(/intake/\w+\?[^"]+)">Wijzig<', review)
-    assert len(links) >= 10 and all("back_to=review" in link for link in links)
-    for link in {urlsplit(link.replace("&amp;", "&")).path for link in links}:
-        page = client.get(link, params={**PERSON, "back_to": "review"}).text
-        assert ">Terug naar overzicht</button>" in page, link
+    steps = re.findall(r'formaction="/intake/review" name="edit" value="(\w+)">Wijzig<', review)
+    assert len(steps) >= 10
+    for step in set(steps):
+        page = client.post("/intake/review", data={**PERSON, "edit": step}).text
+        assert '<h1 id="step-title" tabindex="-1">' in page
+        assert ">Terug naar overzicht</button>" in page, step
         assert '<input type="hidden" name="back_to" value="review">' in page
         assert ">Volgende</button>" not in page.split('class="actions"')[1]
 
@@ -763,9 +778,9 @@ def test_back_to_overview_validates_the_step(client: TestClient) -> None:
         headers=HX,
     )
     assert "Toon het advies" in htmx.text
-    assert htmx.headers["HX-Push-Url"].startswith("/intake/review?")
-    opened = client.get("/intake/course", params={**PERSON, "back_to": "review"}, headers=HX)
-    assert "back_to=review" in opened.headers["HX-Push-Url"]
+    assert htmx.headers["HX-Push-Url"] == "/intake/review"
+    opened = client.post("/intake/course", data={**PERSON, "back_to": "review"}, headers=HX)
+    assert '<input type="hidden" name="back_to" value="review">' in opened.text
 
 
 # --- Dutch ------------------------------------------------------------------------------

@@ -24,11 +24,19 @@ CSP = (
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    # Page URLs carry intake answers: never send them to another site.
+    # A shared link carries intake answers: never send an address to another site.
     (b"referrer-policy", b"no-referrer"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+# Pages and answers that show intake answers: no browser, proxy or back-forward cache keeps
+# them (issue 8, defect 5).
+ANSWER_PATHS = ("/intake", "/advies", "/api/v1/advice")
+NO_STORE = (b"cache-control", b"no-store")
+
+
+def shows_answers(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in ANSWER_PATHS)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -64,11 +72,16 @@ class SecurityMiddleware:
             await self._forbidden(scope, send)
             return
 
+        no_store = shows_answers(scope["path"])
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"content-security-policy", CSP.encode()))
                 headers.extend(HEADERS)
+                if no_store:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append(NO_STORE)
                 message["headers"] = headers
             await send(message)
 

@@ -7,11 +7,13 @@ returns only the part that changes. Routes stay thin: answers → Intake → eng
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.advice.knowledge import Knowledge
 from app.core.i18n import current_language, ngettext_, set_language
@@ -44,15 +46,47 @@ router = APIRouter(include_in_schema=False)
 # then validates the step and returns to the overview instead of going to the next step.
 BACK_TO = "back_to"
 REVIEW = "review"
+# A "Wijzig" button on the overview names its step: the step opens in back-to-review mode.
+EDIT = "edit"
+# A suggested municipality name, as a button of the context step.
+PICK_MUNICIPALITY = "pick_municipality"
 # The datalist shows this many postcodes beside a name; Antwerpen alone has fifteen.
 DATALIST_POSTCODES = 3
 _TRAILING_NOTE = re.compile(r"\s*\([^)]*\)$")
 
 
-def _prepare(request: Request) -> tuple[Answers, Knowledge]:
+# A request from app.js that restores a step or result on Back/Forward or reload: answer it
+# without pushing a new history entry.
+RESTORE_HEADER = "x-restore"
+
+
+def _prepare(
+    request: Request, pairs: list[tuple[str, str]] | None = None
+) -> tuple[Answers, Knowledge]:
+    """The answers of this request: the form body of a POST, else the query string.
+
+    Forms post the answers, so that they stay out of the address bar, the browser's history
+    list and the access logs of proxies. A query string still works, for a link made with
+    "Link delen" and for older bookmarks.
+    """
     set_language(request.scope.get("state", {}).get("lang", "nl"))
-    answers = Answers.from_pairs(request.query_params.multi_items())
+    if pairs is None:
+        pairs = request.query_params.multi_items()
+    answers = Answers.from_pairs(pairs)
     return answers, request.app.state.knowledge
+
+
+async def form_pairs(request: Request) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a posted form, files left out."""
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+def push_url(request: Request, path: str) -> dict[str, str] | None:
+    """The HX-Push-Url header for an htmx navigation: the path only, never the answers."""
+    if not is_htmx(request) or request.headers.get(RESTORE_HEADER) == "1":
+        return None
+    return {"HX-Push-Url": path}
 
 
 def step_titles() -> dict[str, str]:
@@ -106,8 +140,6 @@ def _render_step(
         "djg6_score": _djg6_score(answers),
         "course_warnings": course_warnings(answers) if step_id in ("course", REVIEW) else [],
         "review_rows": _review_rows(answers, knowledge) if step_id == REVIEW else [],
-        "step_url": lambda s: _step_url(s, answers),
-        "review_url": lambda s: _step_url(s, answers, **{BACK_TO: REVIEW}),
     }
     if step_id == "context":
         context.update(_context_step(answers, knowledge, lang, back_to_review))
@@ -116,8 +148,7 @@ def _render_step(
         age = parse_age(answers.get("age"))
         context["older_by_age"] = age if age is not None and age >= OLDER_AGE_FROM else None
     block = "main" if is_htmx(request) else None
-    extra = {BACK_TO: REVIEW} if back_to_review else {}
-    headers = {"HX-Push-Url": _step_url(step_id, answers, **extra)} if block else None
+    headers = push_url(request, f"/intake/{step_id}")
     return render(request, "intake.html", context, block=block, headers=headers)
 
 
@@ -128,17 +159,14 @@ def _context_step(
         "age_options": age_options(k, lang),
         "older_age_from": OLDER_AGE_FROM,
         "places": municipality_options(),
-        "suggestions": _place_suggestions(answers, back_to_review),
+        "suggestions": _place_suggestions(answers),
     }
 
 
-def _place_suggestions(answers: Answers, back_to_review: bool) -> list[tuple[str, str]]:
-    """(name, URL of this step with that name) for an unknown municipality, closest first."""
-    extra = {BACK_TO: REVIEW} if back_to_review else {}
-    return [
-        (m.name, _step_url("context", answers.replace(municipality=m.name), **extra))
-        for m in check_municipality(answers.get("municipality")).suggestions
-    ]
+def _place_suggestions(answers: Answers) -> list[str]:
+    """Names close to an unknown municipality, closest first; each is a button that posts
+    the step again with that name (PICK_MUNICIPALITY)."""
+    return [m.name for m in check_municipality(answers.get("municipality")).suggestions]
 
 
 def age_options(k: Knowledge, lang: str) -> list[tuple[str, str, None]]:
@@ -337,8 +365,12 @@ def crisis_label(sign: str) -> str:
     }.get(sign, sign)
 
 
-def _goto(request: Request, step_id: str, answers: Answers, knowledge: Knowledge) -> Response:
-    if is_htmx(request):
+def _goto(
+    request: Request, step_id: str, answers: Answers, knowledge: Knowledge, *, posted: bool
+) -> Response:
+    if posted or is_htmx(request):
+        # The answers came in a form body: show the step at once rather than redirect to an
+        # address that would have to carry them.
         return _render_step(request, step_id, answers, {}, knowledge)
     return RedirectResponse(_step_url(step_id, answers), status_code=303)
 
@@ -350,6 +382,14 @@ def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", {"k": knowledge}, block=block)
 
 
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy(request: Request) -> HTMLResponse:
+    """What is kept where: the browser tab, the server, downloads, the anonymous record."""
+    set_language(request.scope.get("state", {}).get("lang", "nl"))
+    block = "main" if is_htmx(request) else None
+    return render(request, "privacy.html", {}, block=block)
+
+
 @router.get("/intake")
 def intake_start(request: Request) -> RedirectResponse:
     query = request.url.query
@@ -357,44 +397,72 @@ def intake_start(request: Request) -> RedirectResponse:
 
 
 @router.get("/intake/{step_id}", response_class=HTMLResponse)
-def intake_step(
-    request: Request,
-    step_id: str,
-    go: str | None = None,
-    check: str | None = None,
-    back_to: str | None = None,
-) -> Response:
+def intake_step(request: Request, step_id: str) -> Response:
     answers, knowledge = _prepare(request)
-    if step_id not in STEP_IDS:
-        raise HTTPException(status_code=404)
-    prev, nxt = neighbours(step_id)
-    errors: dict[str, str] = {}
-    if go == "back" and prev:
-        return _goto(request, prev, answers, knowledge)
-    if go in STEP_IDS:  # jump from the progress bar, keeping this step's answers
-        return _goto(request, go, answers, knowledge)
-    if go in ("next", "overview") or check:
-        errors = validate_step(answers, step_id)
-        if not errors and go == "overview":
-            return _goto(request, REVIEW, answers, knowledge)
-        if not errors and go == "next" and nxt:
-            return _goto(request, nxt, answers, knowledge)
-    return _render_step(
-        request, step_id, answers, errors, knowledge, back_to_review=back_to == REVIEW
+    return _step(request, step_id, answers, knowledge, request.query_params, posted=False)
+
+
+@router.post("/intake/{step_id}", response_class=HTMLResponse)
+async def intake_step_posted(request: Request, step_id: str) -> Response:
+    """A step's form, posted: the answers travel in the body, never in the address."""
+    pairs = await form_pairs(request)
+    answers, knowledge = _prepare(request, pairs)
+    controls = dict(pairs)
+    return await run_in_threadpool(
+        _step, request, step_id, answers, knowledge, controls, posted=True
     )
 
 
-@router.get("/intake/context/crisis", response_class=HTMLResponse)
-def crisis_fragment(request: Request) -> HTMLResponse:
+def _step(
+    request: Request,
+    step_id: str,
+    answers: Answers,
+    knowledge: Knowledge,
+    controls: Mapping[str, str],
+    *,
+    posted: bool,
+) -> Response:
+    """What a step's buttons do: `go` (back, next, overview or a step of the progress bar),
+    `edit` (a "Wijzig" on the overview), `pick_municipality` (a suggested name), `check`."""
+    if step_id not in STEP_IDS:
+        raise HTTPException(status_code=404)
+    go, check = controls.get("go"), controls.get("check")
+    back_to_review = controls.get(BACK_TO) == REVIEW
+    prev, nxt = neighbours(step_id)
+    errors: dict[str, str] = {}
+    edit = controls.get(EDIT)
+    if edit in STEP_IDS and edit != REVIEW:
+        return _render_step(request, edit, answers, {}, knowledge, back_to_review=True)
+    picked = controls.get(PICK_MUNICIPALITY)
+    if picked:
+        answers = answers.replace(municipality=picked)
+        return _render_step(request, step_id, answers, {}, knowledge, back_to_review=back_to_review)
+    if go == "back" and prev:
+        return _goto(request, prev, answers, knowledge, posted=posted)
+    if go in STEP_IDS:  # jump from the progress bar, keeping this step's answers
+        return _goto(request, go, answers, knowledge, posted=posted)
+    if go in ("next", "overview") or check:
+        errors = validate_step(answers, step_id)
+        if not errors and go == "overview":
+            return _goto(request, REVIEW, answers, knowledge, posted=posted)
+        if not errors and go == "next" and nxt:
+            return _goto(request, nxt, answers, knowledge, posted=posted)
+    return _render_step(request, step_id, answers, errors, knowledge, back_to_review=back_to_review)
+
+
+@router.api_route("/intake/context/crisis", methods=["GET", "POST"], response_class=HTMLResponse)
+async def crisis_fragment(request: Request) -> HTMLResponse:
     """The crisis banner of the context step, as soon as a sign is ticked (htmx)."""
-    answers, knowledge = _prepare(request)
+    answers, knowledge = _prepare(request, await _fragment_pairs(request))
     return render(request, "intake/_crisis.html", {"crisis": crisis_banner(answers, knowledge)})
 
 
-@router.get("/intake/context/municipality", response_class=HTMLResponse)
-def municipality_fragment(request: Request, back_to: str | None = None) -> HTMLResponse:
+@router.api_route(
+    "/intake/context/municipality", methods=["GET", "POST"], response_class=HTMLResponse
+)
+async def municipality_fragment(request: Request) -> HTMLResponse:
     """The municipality field checked while typing (htmx): normalised, or an error."""
-    raw, _k = _prepare(request)
+    raw, _k = _prepare(request, await _fragment_pairs(request))
     answers, place_notice = normalise_answers(raw)
     errors = {}
     check = check_municipality(raw.get("municipality"))
@@ -405,22 +473,27 @@ def municipality_fragment(request: Request, back_to: str | None = None) -> HTMLR
         "errors": errors,
         "place_notice": place_notice,
         "live": True,
-        "suggestions": _place_suggestions(answers, back_to == REVIEW),
+        "suggestions": _place_suggestions(answers),
     }
     return render(request, "intake/_municipality.html", context)
 
 
-@router.get("/intake/course/check", response_class=HTMLResponse)
-def course_check_fragment(request: Request) -> HTMLResponse:
+@router.api_route("/intake/course/check", methods=["GET", "POST"], response_class=HTMLResponse)
+async def course_check_fragment(request: Request) -> HTMLResponse:
     """Warnings when duration, course and nature disagree (htmx, on change)."""
-    answers, _k = _prepare(request)
+    answers, _k = _prepare(request, await _fragment_pairs(request))
     return render(
         request, "intake/_course_warnings.html", {"course_warnings": course_warnings(answers)}
     )
 
 
-@router.get("/intake/scale/score", response_class=HTMLResponse)
-def scale_score(request: Request) -> HTMLResponse:
+@router.api_route("/intake/scale/score", methods=["GET", "POST"], response_class=HTMLResponse)
+async def scale_score(request: Request) -> HTMLResponse:
     """The live score of the 6-item scale (an htmx fragment)."""
-    answers, _k = _prepare(request)
+    answers, _k = _prepare(request, await _fragment_pairs(request))
     return render(request, "_djg6_score_text.html", {"djg6_score": _djg6_score(answers)})
+
+
+async def _fragment_pairs(request: Request) -> list[tuple[str, str]] | None:
+    """The answers of a live check: posted by htmx; a query string still works."""
+    return await form_pairs(request) if request.method == "POST" else None

@@ -8,14 +8,15 @@ them) stay as the intake gave them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from app.advice.compare import AdviceDiff, compare
 from app.advice.engine import advise
@@ -26,7 +27,7 @@ from app.catalogue.service import save_anonymous
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
 from app.web.intake_form import CHOICES, Answers, first_invalid_step, to_intake
-from app.web.pages import _prepare, _render_step, _step_url
+from app.web.pages import _prepare, _render_step, _step_url, form_pairs, push_url
 from app.web.plan import (
     PlanKind,
     arrange,
@@ -49,6 +50,9 @@ WHATIF_PREFIX = "wi_"
 # The course as derived (from the duration or the nature of the problem), in the panel.
 COURSE_DERIVED = "auto"
 WHATIF_TARGET = "whatif"
+# "Link delen": the share box asks for the address that carries the answers, on request only.
+SHARE = "share"
+SHARE_TARGET = "share"
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,11 @@ class WhatIf:
     diff: AdviceDiff
 
 
-def _whatif_values(request: Request, answers: Answers) -> dict[str, str]:
+def _whatif_values(controls: Mapping[str, str], answers: Answers) -> dict[str, str]:
     """The panel's answers: the hypothetical ones given, else the real ones."""
     values = {}
     for name in WHATIF_FIELDS:
-        given = request.query_params.get(WHATIF_PREFIX + name)
+        given = controls.get(WHATIF_PREFIX + name)
         real = answers.get(name) or (COURSE_DERIVED if name == "course" else "")
         allowed = CHOICES[name] | ({COURSE_DERIVED} if name == "course" else set())
         values[name] = given if given is not None and given in allowed and given else real
@@ -104,48 +108,78 @@ def _whatif(
     )
 
 
-def _advice_or_redirect(request: Request) -> tuple[Answers, Advice] | Response:
-    answers, knowledge = _prepare(request)
+def _advice_or_step(
+    request: Request, answers: Answers, knowledge: Knowledge, *, posted: bool
+) -> Advice | Response:
+    """The advice, or the first step that needs fixing with its messages."""
+    if not posted and not answers.pairs():
+        # No answers in the address (a reload, or a bookmark of /advies): the intake's start,
+        # from which app.js posts the answers this tab still holds, if any.
+        return _render_step(request, "context", answers, {}, knowledge)
     invalid = first_invalid_step(answers)
     if invalid is not None:
         step_id, errors = invalid
-        if is_htmx(request):
+        if posted or is_htmx(request):
             return _render_step(request, step_id, answers, errors, knowledge)
         return RedirectResponse(_step_url(step_id, answers, check="1"), status_code=303)
-    advice = advise(
+    return advise(
         to_intake(answers), knowledge, request.app.state.catalogue.get(), lang=current_language()
     )
-    return answers, advice
 
 
 @router.get("/advies", response_class=HTMLResponse)
 def result(request: Request) -> Response:
-    outcome = _advice_or_redirect(request)
+    """The result of a shared link ("Link delen"): the answers are in its query string."""
+    answers, _k = _prepare(request)
+    return _result(request, answers, request.query_params, posted=False)
+
+
+@router.post("/advies", response_class=HTMLResponse)
+async def result_posted(request: Request) -> Response:
+    """The result of the overview's form, and of the what-if panel: answers in the body."""
+    pairs = await form_pairs(request)
+    answers, _k = _prepare(request, pairs)
+    return await run_in_threadpool(_result, request, answers, dict(pairs), posted=True)
+
+
+def _result(
+    request: Request, answers: Answers, controls: Mapping[str, str], *, posted: bool
+) -> Response:
+    outcome = _advice_or_step(request, answers, request.app.state.knowledge, posted=posted)
     if isinstance(outcome, Response):
         return outcome
-    answers, advice = outcome
-    context = _result_context(request, answers, advice)
-    wi_query = urlencode(
-        [(WHATIF_PREFIX + n, v) for n, v in context["whatif_values"].items()]
-        if context["whatif"]
-        else []
-    )
-    url = f"/advies?{answers.query()}" + (f"&{wi_query}" if wi_query else "")
-    if is_htmx(request) and request.headers.get("hx-target") == WHATIF_TARGET:
-        # The what-if panel swaps only itself: the real advice above it stays as it is.
-        context["whatif_open"] = True
-        return render(request, "result.html", context, block="whatif", headers={"HX-Push-Url": url})
+    context = _result_context(request, answers, outcome, controls)
+    if controls.get(SHARE) == "1":
+        context["share_url"] = share_url(answers)
+    target = request.headers.get("hx-target") if is_htmx(request) else None
+    if target in (WHATIF_TARGET, SHARE_TARGET):
+        # The what-if panel or the share box swaps only itself: the advice stays as it is.
+        context["whatif_open"] = target == WHATIF_TARGET
+        return render(request, "result.html", context, block=target)
     block = "main" if is_htmx(request) else None
-    headers = {"HX-Push-Url": url} if block else None
+    headers = push_url(request, "/advies")
     return render(request, "result.html", context, block=block, headers=headers)
 
 
-def _pdf(request: Request, kind: PlanKind) -> Response:
-    outcome = _advice_or_redirect(request)
+def share_url(answers: Answers) -> str:
+    """The address that shows this advice again: all answers in its query string.
+
+    Relative: the page makes it absolute with its own origin (never the Host header).
+    """
+    return f"/advies?{answers.query()}"
+
+
+async def _pdf(request: Request, kind: PlanKind) -> Response:
+    if request.method == "POST":
+        answers, knowledge = _prepare(request, await form_pairs(request))
+    else:
+        answers, knowledge = _prepare(request)
+    outcome = await run_in_threadpool(
+        _advice_or_step, request, answers, knowledge, posted=request.method == "POST"
+    )
     if isinstance(outcome, Response):
         return outcome
-    answers, advice = outcome
-    pdf = render_plan_pdf(advice, request.app.state.knowledge, kind, to_intake(answers))
+    pdf = await run_in_threadpool(render_plan_pdf, outcome, knowledge, kind, to_intake(answers))
     today = datetime.now(UTC).date().isoformat()
     name = "plan" if kind == "client" else "dossier"
     return Response(
@@ -158,22 +192,24 @@ def _pdf(request: Request, kind: PlanKind) -> Response:
     )
 
 
-@router.get("/advies/plan.pdf")
-def plan_pdf(request: Request) -> Response:
+@router.api_route("/advies/plan.pdf", methods=["GET", "POST"])
+async def plan_pdf(request: Request) -> Response:
     """The plan for the client: plain words, the next steps and where to go."""
-    return _pdf(request, "client")
+    return await _pdf(request, "client")
 
 
-@router.get("/advies/plan-dossier.pdf")
-def plan_file_pdf(request: Request) -> Response:
+@router.api_route("/advies/plan-dossier.pdf", methods=["GET", "POST"])
+async def plan_file_pdf(request: Request) -> Response:
     """The plan for the file or a colleague: the intake in words and the reasoning."""
-    return _pdf(request, "file")
+    return await _pdf(request, "file")
 
 
-def _result_context(request: Request, answers: Answers, advice: Advice) -> dict[str, Any]:
+def _result_context(
+    request: Request, answers: Answers, advice: Advice, controls: Mapping[str, str]
+) -> dict[str, Any]:
     knowledge: Knowledge = request.app.state.knowledge
     lang = current_language()
-    values = _whatif_values(request, answers)
+    values = _whatif_values(controls, answers)
     whatif = _whatif(request, answers, advice, values)
     return {
         "advice": advice,
@@ -195,6 +231,7 @@ def _result_context(request: Request, answers: Answers, advice: Advice) -> dict[
         "count_elements": count_elements,
         "saved": None,
         "save_error": None,
+        "share_url": None,
     }
 
 
@@ -206,8 +243,8 @@ async def save_anonymous_page(request: Request) -> Response:
     answers = Answers.from_pairs((k, v) for k, v in form.multi_items() if isinstance(v, str))
     invalid = first_invalid_step(answers)
     if invalid is not None:
-        # To the step that needs fixing, where its message shows; the answers come along.
-        return RedirectResponse(_step_url(invalid[0], answers, check="1"), status_code=303)
+        # The step that needs fixing, with its message; the answers stay in the form.
+        return _render_step(request, invalid[0], answers, invalid[1], request.app.state.knowledge)
     intake = to_intake(answers)
     advice = advise(
         intake,
@@ -215,7 +252,7 @@ async def save_anonymous_page(request: Request) -> Response:
         request.app.state.catalogue.get(),
         lang=current_language(),
     )
-    context = _result_context(request, answers, advice)
+    context = _result_context(request, answers, advice, {})
     if form.get("consent") != "yes":
         context["save_error"] = _("Vink aan dat u dit anonieme record wilt bewaren.")
     else:
