@@ -131,7 +131,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except KnowledgeError as exc:
         print(f"error: the rules are invalid: {exc}", file=sys.stderr)
         return 1
-    # No access log: URLs may carry intake answers, which must never be logged.
+    # No uvicorn access log: it prints the query string, which may carry intake answers.
+    # app.core.access_log logs each request with an allow-list of fields instead.
     uvicorn.run(app, host=args.host, port=args.port, access_log=False)
     return 0
 

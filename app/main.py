@@ -14,6 +14,7 @@ from app.advice.knowledge import load_knowledge
 from app.api.errors import CatchAll, install_error_handlers, install_log_guard
 from app.api.routes import advice, initiatives, landscape, reference
 from app.catalogue.service import CatalogueSnapshot, seed_if_empty
+from app.core.access_log import AccessLog
 from app.core.config import Settings, get_settings
 from app.core.db import init_db, make_engine
 from app.core.i18n import LanguageMiddleware
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Inside the security headers, so that a 500 page carries them too.
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityMiddleware)
+    # Outermost: one line per request, with the final status and the whole duration.
+    app.add_middleware(AccessLog)
     install_error_handlers(app)
     install_log_guard()
     app.include_router(advice.router)
