@@ -91,7 +91,8 @@
      The steps and the result are posted, so their addresses carry no answers (nor the
      browser's history list, nor a proxy's log). To keep Back, Forward and reload working,
      each history entry keeps the answers of its page in its state, which lives in this tab
-     only and goes when the tab is closed; on return, the page is posted again from it. */
+     only and goes when the tab is closed; on return, the page is posted again from it.
+     htmx's own history is off (base.html): it would overwrite these states. */
   var CONTROLS = { go: 1, edit: 1, pick_municipality: 1, check: 1, share: 1 };
   var KEY = "eenzaamheidswijzer";
 
@@ -103,13 +104,21 @@
     return pairs;
   }
 
-  function remember() {
+  // The state of the page now shown: its answers to post again, or the address to get.
+  function pageState(address) {
     var form = document.querySelector("form[data-history]");
-    if (!form || !window.history.replaceState) return;
     var state = {};
-    state[KEY] = { path: form.getAttribute("data-history"), pairs: formPairs(form) };
+    state[KEY] = form
+      ? { method: "POST", path: form.getAttribute("data-history"), pairs: formPairs(form) }
+      : { method: "GET", path: address };
+    return state;
+  }
+
+  function remember() {
+    if (!window.history.replaceState || !document.querySelector("form[data-history]")) return;
     // The path alone: this also takes the answers out of the address of a shared link.
-    window.history.replaceState(state, "", window.location.pathname + window.location.hash);
+    var address = window.location.pathname + window.location.hash;
+    window.history.replaceState(pageState(address), "", address);
   }
 
   function restore(saved) {
@@ -118,17 +127,44 @@
     (saved.pairs || []).forEach(function (pair) {
       (values[pair[0]] = values[pair[0]] || []).push(pair[1]);
     });
-    window.htmx.ajax("POST", saved.path, {
+    window.htmx.ajax(saved.method === "GET" ? "GET" : "POST", saved.path, {
       target: "#main", swap: "outerHTML", select: "#main", values: values,
       headers: { "X-Restore": "1" }
     });
     return true;
   }
 
+  // A new page swapped into #main: a new history entry, holding that page's state.
+  function pushPage(detail) {
+    var xhr = detail.xhr;
+    var config = detail.requestConfig || {};
+    if (!xhr || (config.headers && config.headers["X-Restore"])) return;
+    var target = detail.target;
+    if (!target || target.id !== "main") return;
+    var address = xhr.getResponseHeader("HX-Push-Url");
+    if (address === "false") return;
+    if (!address && config.verb === "get") {
+      address = (detail.pathInfo && (detail.pathInfo.responsePath || detail.pathInfo.requestPath)) || null;
+    }
+    if (!address) return;
+    var url = new URL(address, window.location.href);
+    if (url.origin !== window.location.origin) return;
+    address = url.pathname + url.search + url.hash;
+    window.history.pushState(pageState(address), "", address);
+  }
+
+  // The path of the page now shown, to tell a jump to an anchor on it from another page.
+  var shownPath = window.location.pathname;
+  document.addEventListener("htmx:afterSettle", function () { shownPath = window.location.pathname; });
+
   window.addEventListener("popstate", function (event) {
     var saved = event.state && event.state[KEY];
-    if (saved) restore(saved);
+    if (saved && restore(saved)) return;
+    // An entry without state: an anchor on this same page (nothing to do), or a page
+    // from before this script ran (load it).
+    if (window.location.pathname !== shownPath) window.location.reload();
   });
+  window.addEventListener("hashchange", remember);
   // Keep the entry up to date while answers are given, and before leaving the page.
   document.addEventListener("change", function (event) {
     if (event.target && event.target.closest && event.target.closest("form[data-history]")) remember();
@@ -153,9 +189,14 @@
   document.addEventListener("DOMContentLoaded", function () {
     var saved = window.history.state && window.history.state[KEY];
     // A reload of a step or result: post its answers again instead of showing it empty.
-    if (saved && saved.path === window.location.pathname && document.querySelector("form[data-history]")) {
+    if (saved && saved.method === "POST" && document.querySelector("form[data-history]") &&
+        !document.querySelector("form[data-history] input[type=hidden]")) {
       // The page came as an empty GET: the answers are in the state only.
-      if (!document.querySelector("form[data-history] input[type=hidden]") && restore(saved)) return;
+      if (restore(saved)) return;
+    }
+    if (window.history.replaceState && !saved) {
+      var address = window.location.pathname + window.location.search + window.location.hash;
+      window.history.replaceState(pageState(address), "", address);
     }
     remember();
   });
@@ -166,6 +207,7 @@
     var target = event.detail && event.detail.target;
     if (!target) return;
     enhance(document);
+    pushPage(event.detail);
     remember();
     var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
     var fromWhatIf = trigger && trigger.closest && trigger.closest(".whatif");

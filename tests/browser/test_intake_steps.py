@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import BrowserContext, Page, expect
 
 from app.domain.places import load_places
-from tests.browser.wizard import OLDER_STRUCTURAL, click_next, expect_step
+from tests.browser.wizard import OLDER_STRUCTURAL, click_next, expect_step, step_answers
 from tests.test_web import SEARCHES
 
 WITH_AND_WITHOUT_JS = pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
 MARKER = "window.__noReload = 'still here'"
 MARKER_CHECK = "() => window.__noReload"
-
-
-def query_of(page: Page) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(page.url).query)
 
 
 # --- crisis -----------------------------------------------------------------------------
@@ -98,7 +93,7 @@ def test_former_name_is_normalised_while_typing_and_on_enter(page: Page) -> None
     page.get_by_label("Gemeente (optioneel)").fill("Borsbeek")
     page.get_by_label("Gemeente (optioneel)").press("Enter")
     expect_step(page, "questions")
-    assert query_of(page)["municipality"] == ["Antwerpen"]
+    assert step_answers(page)["municipality"] == ["Antwerpen"]
 
 
 @WITH_AND_WITHOUT_JS
@@ -123,14 +118,14 @@ def test_unknown_municipality_shows_suggestions_and_keeps_every_answer(
     expect(page.get_by_label("Ouderen (60 jaar of ouder)")).to_be_checked()
     expect(page.locator(".crisis-banner")).to_be_visible()
 
-    suggestions = page.locator("ul.suggestions a")
+    suggestions = page.locator("ul.suggestions button")
     assert 1 <= suggestions.count() <= 5
-    page.locator("ul.suggestions").get_by_role("link", name="Gent", exact=True).click()
+    page.locator("ul.suggestions").get_by_role("button", name="Gent", exact=True).click()
     expect(page.get_by_label("Gemeente (optioneel)")).to_have_value("Gent")
     expect(page.locator("#error-summary")).to_have_count(0)
     expect(page.get_by_label("Leeftijd in jaren (optioneel)")).to_have_value("67")
     click_next(page, "questions")
-    query = query_of(page)
+    query = step_answers(page)
     assert query["municipality"] == ["Gent"] and query["age"] == ["67"]
     assert query["crisis_signs"] == ["acute_crisis"]
 
@@ -174,7 +169,7 @@ def test_change_on_the_overview_returns_to_the_overview(
     page = new_context(java_script_enabled=javascript).new_page()
     page.goto(f"/intake/review?{OLDER_STRUCTURAL.query()}")
     expect_step(page, "review")
-    page.get_by_role("link", name="Wijzig – Duur", exact=True).click()
+    page.get_by_role("button", name="Wijzig – Duur", exact=True).click()
     expect_step(page, "course")
     expect(page.get_by_role("button", name="Volgende", exact=True)).to_have_count(0)
     back = page.get_by_role("button", name="Terug naar overzicht")
