@@ -55,7 +55,9 @@ def _real_validation_error(*_a: object, **_k: object) -> None:
             **PERSON,
             "wants_contact": False,
             "municipality": SENTINEL,
-            "crisis_signs": ["suicidal_thoughts", "suicidal_thoughts", "acute_crisis"],
+            # Three distinct signs, one unknown: repeated ones are now merged before
+            # validation (issue 8, defect 9), so a repeat alone no longer fails.
+            "crisis_signs": ["suicidal_thoughts", "acute_crisis", "suicidal_thoughts_now"],
         }
     )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +19,35 @@ log = logging.getLogger("eenzaamheidswijzer")
 _SKIP = {"body", "query", "path", "header"}
 # Enough frames to find the failing line, few enough for one log line.
 MAX_FRAMES = 8
+
+
+class ErrorMessage(BaseModel):
+    """The body of every JSON error that is not about a field (404, 403, 413, 500)."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    """One refused input: `field` names it as the client wrote it (`dimensions[1]`)."""
+
+    field: str
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """The body of a 422: every refused field."""
+
+    detail: list[FieldError]
+
+
+# Documented on every /api route, so clients and fuzzers know the error bodies.
+API_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorMessage, "description": "The request could not be read"},
+    404: {"model": ErrorMessage, "description": "No such resource"},
+    422: {"model": ValidationErrorBody, "description": "A parameter or field was refused"},
+}
 
 
 def field_name(loc: tuple[int | str, ...] | list[int | str]) -> str:

@@ -61,7 +61,8 @@ class Intake(BaseModel):
     wants_contact: StrictBool
     coping: Coping
     course: Course | None = None
-    duration_months: Annotated[int, Field(ge=0, le=1200)] | None = None
+    # Strict: true, "60" and 60.0 are refused, not read as a number of months.
+    duration_months: Annotated[int, Field(strict=True, ge=0, le=1200)] | None = None
     dimensions: list[Dimension] = Field(default_factory=list, max_length=4)
     socially_isolated: StrictBool | None = None
     risk_factors: list[RiskFactor] = Field(default_factory=list, max_length=20)
@@ -89,10 +90,17 @@ class Intake(BaseModel):
             )
         return data
 
-    @field_validator("dimensions", "risk_factors", "crisis_signs")
+    # Before validation, so a repeated id does not count against max_length: more
+    # distinct values than exist are still refused.
+    @field_validator("dimensions", "risk_factors", "crisis_signs", mode="before")
     @classmethod
-    def _dedupe(cls, values: list[object]) -> list[object]:
-        return _unique(values)
+    def _dedupe(cls, values: object) -> object:
+        if not isinstance(values, list):
+            return values  # the field's own validation reports it
+        try:
+            return _unique(values)
+        except TypeError:  # an unhashable item (an object); validation names it
+            return values
 
     @field_validator("municipality")
     @classmethod

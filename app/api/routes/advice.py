@@ -9,16 +9,24 @@ from starlette.concurrency import run_in_threadpool
 
 from app.advice.engine import advise
 from app.advice.models import Advice
+from app.api.errors import API_ERRORS, ErrorMessage
 from app.domain.intake import Intake
 
-router = APIRouter(prefix="/api/v1", tags=["advice"])
+router = APIRouter(prefix="/api/v1", tags=["advice"], responses=API_ERRORS)
 
 Lang = Literal["nl", "en"]
 
 
+# The two refusals that come before the route: a cross-site POST and an oversized body.
+BEFORE_ROUTE_ERRORS: dict[int | str, dict[str, object]] = {
+    403: {"model": ErrorMessage, "description": "Cross-site request refused (CSRF protection)"},
+    413: {"model": ErrorMessage, "description": "Request body too large"},
+}
+
+
 # async: the engine is pure and takes a fraction of a millisecond, less than a hop to the
 # thread pool would cost.
-@router.post("/advice", response_model=Advice)
+@router.post("/advice", response_model=Advice, responses=BEFORE_ROUTE_ERRORS)
 async def post_advice(intake: Intake, request: Request, lang: Lang = "nl") -> Response:
     """Compute the advice for one intake. Nothing of the intake is stored or logged."""
     state = request.app.state

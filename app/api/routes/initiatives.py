@@ -8,11 +8,12 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlmodel import select
 
+from app.api.errors import API_ERRORS
 from app.catalogue.models import Initiative, InitiativePublic
 from app.core.db import SessionDep
 from app.domain.vocabulary import ElementId, TargetAgeGroup
 
-router = APIRouter(prefix="/api/v1", tags=["initiatives"])
+router = APIRouter(prefix="/api/v1", tags=["initiatives"], responses=API_ERRORS)
 MAX_ID = 2**31 - 1
 
 

@@ -6,13 +6,70 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, create_model
 
-from app.landscape.api_support import catalogue_records, labeller
+from app.api.errors import API_ERRORS
+from app.landscape.api_support import (
+    LANGS,
+    catalogue_records,
+    crosstab_parameters,
+    filter_parameters,
+    labeller,
+)
 from app.landscape.facets import FACETS, FilterError, Filters
 from app.landscape.gaps import find_gaps, render_gaps
 from app.landscape.service import Cell, all_facet_counts, crosstab, landscape
 
-router = APIRouter(prefix="/api/v1", tags=["landscape"])
+router = APIRouter(prefix="/api/v1", tags=["landscape"], responses=API_ERRORS)
+
+
+# Documentation of the bodies the services build (response_model=None: the dicts are
+# sent as built, and the schemathesis test checks that they fit these models).
+class FacetShare(BaseModel):
+    count: int
+    percent: float
+
+
+FacetCounts = create_model(  # one field per facet, in the order of DOMAIN.md
+    "FacetCounts",
+    **{facet: (dict[str, FacetShare], ...) for facet in FACETS},  # type: ignore[call-overload]
+    element_count=(dict[str, int], ...),
+)
+
+
+class GapOut(BaseModel):
+    id: str
+    kind: str
+    severity: str
+    text: str
+    source: str
+    figures: dict[str, Any]
+
+
+class LandscapeOut(BaseModel):
+    n: int
+    facets: FacetCounts
+    gaps: list[GapOut]
+    filters: dict[str, str]
+
+
+class CellOut(BaseModel):
+    facet: str
+    id: str
+
+
+class CrosstabOut(BaseModel):
+    row: CellOut
+    col: CellOut
+    n: int
+    counts: list[list[int]]
+    column_percentages: list[list[float]]
+    expected: list[list[float]] | None
+    chi2: float | None
+    df: int
+    p: float | None
+    p_exact: float | None
+    warnings: list[str]
 
 
 def _error(exc: FilterError) -> JSONResponse:
@@ -32,25 +89,37 @@ def _error(exc: FilterError) -> JSONResponse:
 
 
 def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "nl"
+    lang = request.query_params.get("lang", "nl")
+    if lang not in LANGS:
+        raise FilterError("lang", "lang must be one of: " + ", ".join(LANGS))
+    return lang
 
 
 FILTER_DOC = (
     "Filters, all optional and combinable: `municipality`, `min_elements`, `max_elements`, and "
     "any facet (" + ", ".join(f"`{f}`" for f in FACETS) + ") with one or more ids, comma "
-    "separated or repeated. Within a facet any id matches; across facets all must hold."
+    "separated or repeated. Within a facet any id matches; across facets all must hold. "
+    "An unknown parameter or id is refused (422) with the parameter named."
 )
 
 
-@router.get("/landscape", description=FILTER_DOC)
+# The query string is parsed by hand (Filters.parse) so that an unknown parameter is
+# refused by name; `openapi_extra` declares the same parameters for clients and fuzzers.
+@router.get(
+    "/landscape",
+    description=FILTER_DOC,
+    response_model=None,
+    responses={200: {"model": LandscapeOut}},
+    openapi_extra={"parameters": filter_parameters()},
+)
 def get_landscape(request: Request) -> Any:
     """Counts and percentages per facet over the (filtered) catalogue, and the gaps."""
     try:
+        lang = _lang(request)
         filters = Filters.parse(request.query_params.multi_items(), ignore=("lang",))
     except FilterError as exc:
         return _error(exc)
     records = filters.apply(catalogue_records(request))
-    lang = _lang(request)
     label = labeller(request.app.state.knowledge, lang)
     counts = all_facet_counts(records)
     gaps = find_gaps(records, label, counts)
@@ -61,7 +130,13 @@ def get_landscape(request: Request) -> Any:
     }
 
 
-@router.get("/landscape/crosstab", description="`row` and `col` as facet:id. " + FILTER_DOC)
+@router.get(
+    "/landscape/crosstab",
+    description="`row` and `col` as facet:id. " + FILTER_DOC,
+    response_model=None,
+    responses={200: {"model": CrosstabOut}},
+    openapi_extra={"parameters": crosstab_parameters()},
+)
 def get_crosstab(request: Request) -> Any:
     """A 2×2 crosstab of two facet values with Pearson's chi-square (no continuity correction)."""
     params = request.query_params
@@ -71,6 +146,7 @@ def get_crosstab(request: Request) -> Any:
                 raise FilterError(name, f"{name} is required, e.g. {name}=elements:meeting")
         row = Cell.parse(params["row"], "row")
         col = Cell.parse(params["col"], "col")
+        _lang(request)
         filters = Filters.parse(params.multi_items(), ignore=("row", "col", "lang"))
     except FilterError as exc:
         return _error(exc)

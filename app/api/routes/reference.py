@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.advice.knowledge import Knowledge
+from app.api.errors import API_ERRORS
 
-router = APIRouter(prefix="/api/v1", tags=["reference"])
+router = APIRouter(prefix="/api/v1", tags=["reference"], responses=API_ERRORS)
 
 
 def _knowledge(request: Request) -> Knowledge:
