@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from app.advice.engine import PLAN_MAX, PLAN_MIN, advise
@@ -313,11 +313,20 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield client
 
 
+# The inputs that once gave a 500, always tried besides the generated ones.
+BASE = [("problem_nature", "structural"), ("wants_contact", "true"), ("coping", "passive")]
+
+
 @WEB
 @given(
     st.sampled_from([*STEP_IDS, "nope", "0"]),
     any_pairs,
 )
+@example("context", [*BASE, ("age", "²")])
+@example("course", [*BASE, ("age", "83"), ("duration_months", "٣")])
+@example("context", [*BASE, ("age", "9" * 40), ("municipality", "Ge\x00nt")])
+@example("risks", [*BASE, ("age_group", "older"), *[("risk_factors", r.value) for r in RiskFactor]])
+@example("context", [*BASE, ("age_group", "older"), ("crisis_signs", "suicidal_thoughts")] * 3)
 def test_no_query_string_breaks_a_page(
     web: TestClient, step_id: str, pairs: list[tuple[str, str]]
 ) -> None:
