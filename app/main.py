@@ -20,7 +20,7 @@ from app.core.db import init_db, make_engine
 from app.core.i18n import LanguageMiddleware
 from app.core.limits import BodySizeLimit
 from app.core.security import SecurityMiddleware
-from app.web import docs, landscape_pages, pages, result
+from app.web import docs, health, landscape_pages, pages, result, withdraw
 from app.web.templating import STATIC_DIR
 
 log = logging.getLogger("eenzaamheidswijzer")
@@ -82,12 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(result.router)
     app.include_router(landscape_pages.router)
     app.include_router(docs.router)
+    app.include_router(withdraw.router)
+    app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 

@@ -228,4 +228,13 @@
       window.scrollTo(0, 0);
     }
   });
+
+  // A 429 (too many saves or withdrawals) is a page with the message in it: show it, as
+  // without JavaScript, instead of htmx's default of ignoring error responses.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 429) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();

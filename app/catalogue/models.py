@@ -96,6 +96,8 @@ class SavedIntake(SQLModel, table=True):
     __tablename__ = "saved_intake"
 
     id: int | None = Field(default=None, primary_key=True)
+    # Random, e.g. "K7QM-3XDF-9P" (service.new_record_code): the worker notes it in the
+    # client's file, so the record can be deleted if the client withdraws consent.
     code: str = Field(max_length=16, index=True, unique=True)
     month: str = Field(max_length=7)  # YYYY-MM
     age_group: str = Field(max_length=20)
@@ -105,5 +107,6 @@ class SavedIntake(SQLModel, table=True):
     socially_isolated: bool | None = None
     risk_factors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     djg6_band: str | None = Field(default=None, max_length=12)
+    # Only an official name from data/municipalities.csv (service.official_municipality).
     municipality: str | None = Field(default=None, max_length=80)
     advised: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -8,8 +8,10 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.advice.models import Advice
@@ -17,6 +19,7 @@ from app.catalogue.csvio import ImportResult, import_initiatives
 from app.catalogue.models import Initiative, SavedIntake
 from app.catalogue.records import InitiativeRecord
 from app.domain.intake import Intake
+from app.domain.places import load_places
 
 
 def count_initiatives(session: Session) -> int:
@@ -45,29 +48,96 @@ def initiatives_by_ids(engine: Engine, ids: Iterable[int]) -> list[Initiative]:
         return [r for r in rows if r.id in wanted]
 
 
+# Record codes: Crockford's base32 (no I, L, O or U, so nothing reads as another character
+# or a word), 10 characters from `secrets` (50 bits: not guessable, even without the rate
+# limit), grouped for reading aloud and copying into a file: "K7QM-3XDF-9P" (12 of 16 chars).
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10
+# A clash is a one in 10^15 event; a few new draws make it harmless instead of an error.
+SAVE_ATTEMPTS = 5
+_CROCKFORD_READS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+_HEX = frozenset("0123456789ABCDEF")
+# Codes of records saved before issue 8: 8 lower-case hex characters.
+LEGACY_CODE_LENGTH = 8
+
+
+def new_record_code() -> str:
+    """A fresh random record code, e.g. "K7QM-3XDF-9P"."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_record_code(text: str) -> str | None:
+    """The code as stored, from how it was typed (any case, spaces or hyphens), or None.
+
+    Read as Crockford intended: I and L are 1, O is 0. An older 8-hex code is kept as is.
+    """
+    compact = "".join(c for c in text.upper() if c.isalnum()).translate(_CROCKFORD_READS)
+    if len(compact) == CODE_LENGTH and all(c in CODE_ALPHABET for c in compact):
+        return f"{compact[:4]}-{compact[4:8]}-{compact[8:]}"
+    if len(compact) == LEGACY_CODE_LENGTH and set(compact) <= _HEX:
+        return compact.lower()
+    return None
+
+
+def official_municipality(text: str | None) -> str | None:
+    """The official name of the municipality in `text` (name, former name, postcode), or None.
+
+    Only a name from data/municipalities.csv is ever stored: anything else could be a
+    person's name or address typed in the wrong field.
+    """
+    place = load_places().find(text) if text else None
+    return place.name if place is not None else None
+
+
 def save_anonymous(engine: Engine, intake: Intake, advice: Advice) -> str:
     """Store a pseudonymous record of one advice (explicit consent only); return its code.
 
-    No names, free text or scale answers, and the month instead of a date.
+    No names, free text or scale answers, and the month instead of a date. The worker notes
+    the code, so that the record can be withdrawn when the client withdraws consent.
     """
-    record = SavedIntake(
-        code=secrets.token_hex(4),
-        month=datetime.now(UTC).strftime("%Y-%m"),
-        age_group=intake.age_group.value,
-        profile=advice.profile.id,
-        course=advice.course,
-        dimensions=advice.dimensions,
-        socially_isolated=intake.socially_isolated,
-        risk_factors=[r.value for r in intake.risk_factors],
-        djg6_band=str(advice.scales["djg6"]["band"]) if advice.scales else None,
-        # PostgreSQL refuses NUL in text; the form strips it, a direct caller may not.
-        municipality=(intake.municipality or "").replace("\x00", "") or None,
-        advised=[e.id for e in advice.elements[:5]],
-    )
+    fields: dict[str, Any] = {
+        "month": datetime.now(UTC).strftime("%Y-%m"),
+        "age_group": intake.age_group.value,
+        "profile": advice.profile.id,
+        "course": advice.course,
+        "dimensions": advice.dimensions,
+        "socially_isolated": intake.socially_isolated,
+        "risk_factors": [r.value for r in intake.risk_factors],
+        "djg6_band": str(advice.scales["djg6"]["band"]) if advice.scales else None,
+        "municipality": official_municipality(intake.municipality),
+        "advised": [e.id for e in advice.elements[:5]],
+    }
+    attempts = 0
+    while True:
+        attempts += 1
+        code = new_record_code()
+        record = SavedIntake(code=code, **fields)
+        with Session(engine) as session:
+            session.add(record)
+            try:
+                session.commit()
+            except IntegrityError:
+                # The only unique column is the code: draw another one, a few times.
+                session.rollback()
+                if attempts >= SAVE_ATTEMPTS:
+                    raise
+                continue
+            return code
+
+
+def withdraw_anonymous(engine: Engine, code: str) -> bool:
+    """Delete the record with this code (as typed); False when there is none."""
+    stored = normalise_record_code(code)
+    if stored is None:
+        return False
     with Session(engine) as session:
-        session.add(record)
+        record = session.exec(select(SavedIntake).where(SavedIntake.code == stored)).first()
+        if record is None:
+            return False
+        session.delete(record)
         session.commit()
-        return record.code
+        return True
 
 
 class CatalogueSnapshot:

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     # Seconds the in-memory catalogue snapshot used for matching stays fresh.
     catalogue_ttl_seconds: float = 10.0
+    # Anonymous saves (and withdrawals) per network address, and over all addresses, in
+    # a sliding window: enough for a team, not for a script (issue 8: 500 saves in 5 s).
+    save_limit_per_client: int = 10
+    save_limit_overall: int = 120
+    save_limit_window_seconds: float = 60.0
 
 
 @lru_cache

@@ -24,8 +24,9 @@ from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
 from app.api.errors import describe
 from app.catalogue.service import save_anonymous
-from app.core.i18n import current_language, set_language
+from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
+from app.core.rate_limit import check_rate
 from app.web.intake_form import CHOICES, Answers, first_invalid_step, to_intake
 from app.web.pages import _prepare, _render_step, _step_url, form_pairs, push_url
 from app.web.plan import (
@@ -253,11 +254,16 @@ async def save_anonymous_page(request: Request) -> Response:
         lang=current_language(),
     )
     context = _result_context(request, answers, advice, {})
+    status, headers = 200, None
     if form.get("consent") != "yes":
         context["save_error"] = _("Vink aan dat u dit anonieme record wilt bewaren.")
+    elif (wait := check_rate(request, SAVE_ACTION)) is not None:
+        # Too many saves: nothing is stored, the advice and the answers stay on the page.
+        status, headers = 429, {"Retry-After": str(wait)}
+        context["save_error"] = too_many_saves(wait)
     else:
         try:
-            code = save_anonymous(request.app.state.engine, intake, advice)
+            code = await run_in_threadpool(save_anonymous, request.app.state.engine, intake, advice)
         except SQLAlchemyError as exc:
             # The statement's parameters are answers: log the class and frames only.
             log.error("anonymous save failed: %s", describe(exc))
@@ -268,4 +274,19 @@ async def save_anonymous_page(request: Request) -> Response:
         else:
             context["saved"] = {"code": code}
     block = "save" if is_htmx(request) else None
-    return render(request, "result.html", context, block=block)
+    return render(request, "result.html", context, block=block, status_code=status, headers=headers)
+
+
+# The rate limits' name for saving (app/core/rate_limit.py; settings save_limit_*).
+SAVE_ACTION = "save"
+
+
+def too_many_saves(wait: int) -> str:
+    """The message when the save limit is reached: how long to wait, and that nothing is lost."""
+    return ngettext_(
+        "Er werden in korte tijd te veel anonieme records bewaard. Wacht {n} seconde en "
+        "probeer dan opnieuw. Het advies blijft staan en uw antwoorden gaan niet verloren.",
+        "Er werden in korte tijd te veel anonieme records bewaard. Wacht {n} seconden en "
+        "probeer dan opnieuw. Het advies blijft staan en uw antwoorden gaan niet verloren.",
+        wait,
+    ).format(n=wait)
