@@ -12,9 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from app.catalogue.models import Initiative
+from app.catalogue.models import Initiative, dedupe_key
 from app.core.db import init_db, make_engine
 from app.migrations import (
     BASELINE_REVISION,
@@ -135,7 +136,7 @@ def test_revisions_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [head_revision()]
     ids = [s.revision for s in script.walk_revisions("base", "heads")]
-    assert ids == ["0002", BASELINE_REVISION]
+    assert ids == ["0003", "0002", BASELINE_REVISION]
 
 
 def test_upgrade_on_empty_in_memory_sqlite_matches_models() -> None:
@@ -147,12 +148,66 @@ def test_upgrade_on_empty_sqlite_file_matches_models(tmp_path: Path) -> None:
 
 
 def test_comparison_sees_a_missing_column() -> None:
-    """The comparison the other tests rely on does notice the columns of revision 0002."""
+    """The comparison the other tests rely on does notice the columns of revisions 0002-3."""
     engine = make_engine("sqlite://")
     migrate_to(engine, BASELINE_REVISION)
     diff = schema_differences(engine)
-    assert {d[0] for d in diff} == {"add_column"}
-    assert {d[3].name for d in diff} == REFERRAL_COLUMNS
+    assert {d[0] for d in diff} == {"add_column", "add_index"}
+    assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {"dedupe_key"}
+    assert [d[1].name for d in diff if d[0] == "add_index"] == ["ix_initiative_dedupe_key"]
+
+
+# Rows a database at revision 0002 may hold: imports that ran at once left duplicates.
+# (id, name, municipality); rows 1, 2 and 6 are kept, the others repeat one of them.
+DUPLICATE_ROWS = [
+    (1, "Buurtkoor", "Gent"),
+    (2, "Buurtkoor", "Aalst"),
+    (3, "buurtkoor", "GENT"),
+    (4, "  Buurtkoor ", " Gent"),
+    (5, "BUURTKOOR", "aalst"),
+    (6, "Praatcafé", None),
+    (7, "praatcafé", ""),
+]
+
+
+def assert_upgrade_removes_duplicates(engine: Engine) -> None:
+    """Shared by the SQLite and PostgreSQL tests: 0003 keeps the lowest id of each
+    initiative, fills every key and then refuses a new duplicate; a downgrade works."""
+    migrate_to(engine, "0002")
+    with engine.begin() as conn:
+        for row_id, name, municipality in DUPLICATE_ROWS:
+            conn.execute(
+                text(
+                    "INSERT INTO initiative (id, name, municipality, elements, prevention_levels,"
+                    " dimensions, age_groups, course, risk_factors, approach, created_at,"
+                    " updated_at) VALUES (:id, :name, :m, '[]', '[]', '[]', '[]', '[]', '[]',"
+                    " '[]', '2026-01-02 03:04:05+00:00', '2026-01-02 03:04:05+00:00')"
+                ),
+                {"id": row_id, "name": name, "m": municipality},
+            )
+        if engine.dialect.name == "postgresql":  # explicit ids leave the sequence behind
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('initiative', 'id'), 7)"))
+    assert upgrade(engine) == "0002"
+    assert schema_differences(engine) == []
+    with Session(engine) as session:
+        rows = session.exec(select(Initiative).order_by(Initiative.id)).all()  # type: ignore[arg-type]
+        assert [(r.id, r.name, r.municipality) for r in rows] == [
+            (1, "Buurtkoor", "Gent"),
+            (2, "Buurtkoor", "Aalst"),
+            (6, "Praatcafé", None),
+        ]
+        assert [r.dedupe_key for r in rows] == [dedupe_key(r.name, r.municipality) for r in rows]
+        session.add(Initiative(name="PRAATCAFÉ"))
+        with pytest.raises(IntegrityError, match="dedupe_key"):
+            session.commit()
+    migrate_to(engine, "0002", down=True)
+    assert "dedupe_key" not in {c["name"] for c in inspect(engine).get_columns("initiative")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM initiative")).scalar_one() == 3
+
+
+def test_upgrade_removes_duplicate_initiatives(tmp_path: Path) -> None:
+    assert_upgrade_removes_duplicates(make_engine(f"sqlite:///{tmp_path / 'dupes.db'}"))
 
 
 def test_baseline_is_the_schema_before_migrations(tmp_path: Path) -> None:

@@ -23,10 +23,12 @@ from enum import StrEnum
 from typing import Any, Protocol, TextIO
 from urllib.parse import urlsplit
 
+from sqlalchemy import func
 from sqlmodel import Session, delete, select
 
-from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase
+from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase, catalogue_key
 from app.catalogue.records import InitiativeRecord
+from app.core.db import begin_exclusive
 from app.domain.vocabulary import INITIATIVE_FACETS, SINGLE_VALUED_FACETS
 
 # The v1 columns of DOMAIN.md §6, in the order an export writes them.
@@ -81,6 +83,9 @@ TOP_LABEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 URL_FORBIDDEN = frozenset("\"'<>`\\{}|^")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_ERRORS = 50
+# Imports take turns on this key (begin_exclusive): two at once would each read the
+# catalogue before the other's rows and add theirs next to them.
+IMPORT_LOCK_KEY = 0x457A7701  # "Ezw" import
 
 # Unicode bidi controls: they can make a name or website read differently from what it is
 # (a right-to-left override turns "gpj.exe" around), so no imported text keeps them.
@@ -395,20 +400,26 @@ def parse_records(text: str) -> tuple[InitiativeRecord, ...]:
 
 
 def _key(name: str, municipality: str | None) -> tuple[str, str]:
-    return (" ".join(name.casefold().split()), " ".join((municipality or "").casefold().split()))
+    return catalogue_key(name, municipality)
 
 
 def import_initiatives(session: Session, text: str, replace: bool = False) -> ImportResult:
     """Import a CSV text in one transaction. Without replace, rows whose name and
     municipality match an existing initiative update it (only the file's columns, so a v1
-    file keeps the referral details); others are added."""
+    file keeps the referral details); others are added.
+
+    Imports take turns (begin_exclusive): one that starts while another runs waits, then
+    works on the catalogue that one left. Everything it reads, the count of rows a replace
+    removes included, is read inside its own transaction; readers see the old catalogue
+    until the new one is committed.
+    """
     items = parse_csv(text)
     result = ImportResult()
     try:
+        begin_exclusive(session, IMPORT_LOCK_KEY)
         if replace:
-            existing_count = len(session.exec(select(Initiative.id)).all())
+            result.deleted = session.exec(select(func.count()).select_from(Initiative)).one()
             session.exec(delete(Initiative))
-            result.deleted = existing_count
             existing: dict[tuple[str, str], Initiative] = {}
         else:
             existing = {_key(i.name, i.municipality): i for i in session.exec(select(Initiative))}

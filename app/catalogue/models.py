@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, event
 from sqlmodel import Field, SQLModel
 
 from app.catalogue.records import InitiativeRecord
@@ -22,6 +24,19 @@ LIST_FIELDS = (
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def catalogue_key(name: str, municipality: str | None) -> tuple[str, str]:
+    """What makes two rows the same initiative: name and municipality, without regard to
+    case or spacing ("Buurtkoor", "Gent" and " buurtKOOR ", "GENT" are one)."""
+    return (" ".join(name.casefold().split()), " ".join((municipality or "").casefold().split()))
+
+
+def dedupe_key(name: str, municipality: str | None) -> str:
+    """`catalogue_key` as the fixed-length text stored in Initiative.dedupe_key (a SHA-256 in
+    hex, so that the unique index stays small on both databases whatever the name's length)."""
+    joined = "\n".join(catalogue_key(name, municipality))  # split() left no newline in either
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
 class InitiativeBase(SQLModel):
@@ -56,6 +71,9 @@ class Initiative(InitiativeBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+    # dedupe_key(name, municipality), set on every insert and update (below): the unique
+    # index keeps the catalogue at one row per initiative, even when imports run at once.
+    dedupe_key: str = Field(default="", max_length=64, unique=True, index=True)
 
     def to_record(self) -> InitiativeRecord:
         assert self.id is not None
@@ -80,6 +98,12 @@ class Initiative(InitiativeBase, table=True):
             address=self.address,
             last_verified=self.last_verified,
         )
+
+
+@event.listens_for(Initiative, "before_insert")
+@event.listens_for(Initiative, "before_update")
+def _set_dedupe_key(_mapper: Any, _connection: Any, target: Initiative) -> None:
+    target.dedupe_key = dedupe_key(target.name, target.municipality)
 
 
 class InitiativePublic(InitiativeBase):

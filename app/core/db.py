@@ -1,4 +1,10 @@
-"""Database engine and sessions (SQLite by default, PostgreSQL through DATABASE_URL)."""
+"""Database engine and sessions (SQLite by default, PostgreSQL through DATABASE_URL).
+
+SQLite runs in WAL mode: readers keep the last committed state while a writer works, so a
+long import does not make web requests fail with "database is locked"; a writer that finds
+the database busy waits (busy_timeout) instead of failing at once. `begin_exclusive` lets a
+job such as an import run as the only one of its kind, on either database.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,25 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
+
+# How long a SQLite statement waits for another connection's write lock before it fails.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long `begin_exclusive` waits on SQLite for another writer (an import) to finish:
+# PostgreSQL's advisory lock waits as long as it takes; this is the same in practice.
+SQLITE_EXCLUSIVE_WAIT_MS = 600_000
+
+
+def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Kept in the file once set; an in-memory database answers "memory" and stays so.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.close()
 
 
 def make_engine(url: str) -> Engine:
@@ -23,13 +44,7 @@ def make_engine(url: str) -> Engine:
             path = url.split("///", 1)[-1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
+        event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -69,6 +84,30 @@ def check_database(url: str) -> None:
         raise DatabaseURLError(f"DATABASE_URL {shown}: cannot connect ({reason})") from None
     finally:
         engine.dispose()
+
+
+def begin_exclusive(session: Session, lock_key: int) -> None:
+    """Start the session's transaction as the only one holding `lock_key` until it commits
+    or rolls back; another caller waits here for its turn.
+
+    PostgreSQL: a transaction-scoped advisory lock on `lock_key`. SQLite: BEGIN IMMEDIATE,
+    which takes the database's one write lock (so the key needs no separate lock). Readers
+    are not held up on either: they see the state before this transaction until it commits.
+    Call it before the session reads anything that the transaction relies on.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+    elif conn.dialect.name == "sqlite":
+        dbapi_conn = conn.connection.dbapi_connection
+        # pysqlite opens a transaction itself only before a write; after one, this
+        # connection already holds the write lock.
+        if dbapi_conn is not None and not dbapi_conn.in_transaction:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_EXCLUSIVE_WAIT_MS}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def init_db(engine: Engine) -> None:
