@@ -314,3 +314,9 @@ def _place(ini: InitiativeRecord, home: Municipality | None, places: Places) -> 
     if near in (Proximity.arrondissement, Proximity.province):
         return "region"
     return "elsewhere"
+
+
+def place_of(ini: InitiativeRecord, home: Municipality | None, places: Places) -> str:
+    """Where an offer is from `home`, as matching decides it (the landscape uses this too):
+    municipality, region, flanders, elsewhere or unknown."""
+    return _place(ini, home, places)

@@ -48,38 +48,64 @@ class Filters:
 
     @classmethod
     def parse(cls, params: Iterable[tuple[str, str]], ignore: Iterable[str] = ()) -> Filters:
-        """From query parameters (`elements=meeting,social_support&age_groups=older`)."""
+        """From query parameters (`elements=meeting,social_support&age_groups=older`);
+        strict, for the API: the first wrong parameter raises FilterError."""
+        filters, problems = cls.read(params, ignore, blank_is_none=False)
+        if problems:
+            raise problems[0]
+        return filters
+
+    @classmethod
+    def read(
+        cls,
+        params: Iterable[tuple[str, str]],
+        ignore: Iterable[str] = (),
+        *,
+        blank_is_none: bool = True,
+    ) -> tuple[Filters, list[FilterError]]:
+        """Lenient, for a form as a browser sends it: an empty field means "no filter", and
+        a wrong field is left out (one FilterError per field) while the others apply."""
         skip = set(ignore)
+        problems: dict[str, FilterError] = {}
         facets: dict[str, set[str]] = {}
         municipality = None
         bounds: dict[str, int] = {}
         for name, value in params:
-            if name in skip:
+            if name in skip or name in problems:
                 continue
             if name == "municipality":
                 municipality = " ".join(value.split()) or None
             elif name in ("min_elements", "max_elements"):
+                if blank_is_none and not value.strip():
+                    continue
                 # ASCII digits only, and few: "²" passes isdigit() but not int(), and
                 # thousands of digits exceed int()'s limit.
                 if not re.fullmatch(r"[0-9]{1,6}", value.strip()):
-                    raise FilterError(name, f"{name} must be a whole number from 0 to 999999")
+                    problems[name] = FilterError(
+                        name, f"{name} must be a whole number from 0 to 999999"
+                    )
+                    bounds.pop(name, None)
+                    continue
                 bounds[name] = int(value)
             elif name in FACETS:
                 allowed = set(facet_ids(name))
-                for part in (p.strip() for p in value.split(",")):
-                    if not part:
-                        continue
-                    if part not in allowed:
-                        raise FilterError(name, f"unknown {name} id '{part}'")
-                    facets.setdefault(name, set()).add(part)
+                parts = [p.strip() for p in value.split(",") if p.strip()]
+                wrong = [p for p in parts if p not in allowed]
+                if wrong:
+                    problems[name] = FilterError(name, f"unknown {name} id '{wrong[0]}'")
+                    facets.pop(name, None)
+                    continue
+                if parts:  # an empty select ("alle") is no filter
+                    facets.setdefault(name, set()).update(parts)
             else:
-                raise FilterError(name, f"unknown filter '{name}'")
-        return cls(
+                problems[name] = FilterError(name, f"unknown filter '{name}'")
+        filters = cls(
             municipality=municipality,
             facets={k: frozenset(v) for k, v in facets.items()},
             min_elements=bounds.get("min_elements"),
             max_elements=bounds.get("max_elements"),
         )
+        return filters, list(problems.values())
 
     def is_empty(self) -> bool:
         return not (

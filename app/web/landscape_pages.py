@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,8 +25,10 @@ from app.catalogue.records import InitiativeRecord
 from app.catalogue.service import initiatives_by_ids
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
+from app.domain.places import Municipality, load_places
 from app.landscape.api_support import catalogue_records, labeller
 from app.landscape.facets import FACETS, FilterError, Filters, facet_ids
+from app.landscape.municipality import Reach, benchmark, by_name, load_inventory, reach, where_label
 from app.landscape.service import Cell, crosstab
 from app.landscape.view import (
     BANDS,
@@ -58,13 +61,71 @@ def _lang(request: Request) -> str:
     return current_language()
 
 
+# Query parameters that are not filters: the crosstab, the matrix page, the language, and
+# the demand page's numbers (it reads the same filters).
+NOT_FILTERS = ("row", "col", "page", "lang")
+COUNT_FIELDS = ("min_elements", "max_elements")
+
+
+def _filter_message(field: str) -> str:
+    if field in COUNT_FIELDS:
+        return _("Geef een geheel getal (0 of meer), of laat dit veld leeg.")
+    return _("Kies een waarde uit de lijst.")
+
+
+def _read_filters(request: Request) -> tuple[Filters, Municipality | None, dict[str, str]]:
+    """The filters as a browser's form sends them: empty fields mean "no filter"; a wrong
+    field gets a message and is left out while the other filters apply. The municipality
+    may be typed as a current or former name or a postcode; it becomes the current name."""
+    params = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in NOT_FILTERS and not k.startswith(("prev_", "res_"))
+    ]
+    filters, problems = Filters.read(params)
+    # A parameter that is no filter at all (no field of the form) is ignored.
+    errors = {
+        p.field: _filter_message(p.field)
+        for p in problems
+        if p.field in FACETS or p.field in COUNT_FIELDS
+    }
+    place = None
+    if filters.municipality:
+        place = load_places().find(filters.municipality)
+        if place is None:
+            errors["municipality"] = _(
+                "Deze gemeente kennen we niet. Typ de naam of de postcode van een Vlaamse "
+                "gemeente en kies uit de lijst."
+            )
+        filters = replace(filters, municipality=place.name if place else None)
+    return filters, place, errors
+
+
 def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
-    try:
-        return Filters.parse(
-            request.query_params.multi_items(), ignore=("row", "col", "page", "lang")
-        ), {}
-    except FilterError as exc:
-        return Filters(), {exc.field: _("Onbekende filterwaarde; de filter werd genegeerd.")}
+    filters, _place, errors = _read_filters(request)
+    return filters, errors
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the filters select: for a municipality its own offer (`records`) and the offer
+    it can reach (`reach`, with the same filters)."""
+
+    filters: Filters
+    errors: dict[str, str]
+    place: Municipality | None
+    records: list[InitiativeRecord]
+    reach: Reach | None
+
+
+def _select(request: Request, all_records: Sequence[InitiativeRecord]) -> Selection:
+    filters, place, errors = _read_filters(request)
+    if place is None:
+        return Selection(filters, errors, None, filters.apply(all_records), None)
+    # Places are compared as places (a former name is the municipality it merged into).
+    pool = replace(filters, municipality=None).apply(all_records)
+    found = reach(pool, place, load_places())
+    return Selection(filters, errors, place, found.own, found)
 
 
 def _options(request: Request, lang: str) -> dict[str, list[tuple[str, str]]]:
@@ -72,8 +133,46 @@ def _options(request: Request, lang: str) -> dict[str, list[tuple[str, str]]]:
     return {f: [(i, label(f, i)) for i in facet_ids(f)] for f in FACETS}
 
 
-def _municipalities(records: Sequence[InitiativeRecord]) -> list[str]:
-    return sorted({r.municipality for r in records if r.municipality}, key=str.casefold)
+def _municipality_options() -> list[tuple[str, str]]:
+    """(name, label) for the datalist: every municipality, with its postcodes and former
+    names, so that either can be typed."""
+    options = []
+    for m in load_places().all():
+        label = ", ".join(m.postcodes[:3]) + (", …" if len(m.postcodes) > 3 else "")
+        if m.former:
+            label += " · " + _("vroeger {names}").format(names=", ".join(m.former))
+        options.append((m.name, label))
+    return options
+
+
+def _municipality_view(
+    request: Request,
+    selection: Selection,
+    all_records: Sequence[InitiativeRecord],
+    lang: str,
+) -> dict[str, Any] | None:
+    """Own offer, reachable offer and the Flemish benchmark for the chosen municipality."""
+    if selection.place is None or selection.reach is None:
+        return None
+    places = load_places()
+    found = selection.reach
+    # The benchmark compares the municipality's whole offer, whatever the other filters.
+    whole = reach(all_records, selection.place, places)
+    inventory = load_inventory()
+    label = labeller(request.app.state.knowledge, lang)
+    others = replace(selection.filters, municipality=None)
+    return {
+        "place": selection.place,
+        "region": found.region,
+        "own": by_name(found.own),
+        "regional": [(r, where_label(r, places)) for r in by_name(found.regional)],
+        "flanders": by_name(found.flanders),
+        "filtered": not others.is_empty(),
+        "bench": benchmark(whole.own, whole.reachable, inventory, label, lang),
+        "bench_own": len(whole.own),
+        "bench_reachable": len(whole.reachable),
+        "inventory": inventory,
+    }
 
 
 def _crosstab_view(
@@ -107,6 +206,7 @@ def _dashboard_context(
     errors: dict[str, str],
     lang: str,
     uploaded: str | None = None,
+    municipality: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     knowledge = request.app.state.knowledge
     cross, cross_errors = _crosstab_view(records, request, lang)
@@ -132,18 +232,33 @@ def _dashboard_context(
         "titles": facet_titles(),
         "options": _options(request, lang),
         "filter_facets": FILTER_FACETS,
-        "municipalities": _municipalities(all_records),
+        "municipality_options": _municipality_options(),
+        "typed": {} if uploaded else _typed(request, errors),
+        "municipality": municipality,
         "uploaded": uploaded,
     }
+
+
+def _typed(request: Request, errors: dict[str, str]) -> dict[str, str]:
+    """What was typed in a text field that was wrong, to show it again for correction."""
+    q = request.query_params
+    return {f: q.get(f, "") for f in ("municipality", *COUNT_FIELDS) if f in errors}
 
 
 @router.get("/landschap", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
     lang = _lang(request)
-    filters, errors = _filters(request)
     all_records = catalogue_records(request)
-    records = filters.apply(all_records)
-    context = _dashboard_context(request, records, all_records, filters, errors, lang)
+    sel = _select(request, all_records)
+    context = _dashboard_context(
+        request,
+        sel.records,
+        all_records,
+        sel.filters,
+        sel.errors,
+        lang,
+        municipality=_municipality_view(request, sel, all_records, lang),
+    )
     target = request.headers.get("hx-target")
     block = ("crosstab" if target == "crosstab" else "main") if is_htmx(request) else None
     headers = {"HX-Push-Url": str(request.url)} if block == "main" else None
@@ -151,10 +266,10 @@ def dashboard(request: Request) -> HTMLResponse:
 
 
 def _filtered(request: Request) -> tuple[Filters, list[InitiativeRecord]]:
-    filters, errors = _filters(request)
-    if errors:
+    sel = _select(request, catalogue_records(request))
+    if sel.errors:
         raise HTTPException(status_code=404)
-    return filters, filters.apply(catalogue_records(request))
+    return sel.filters, sel.records
 
 
 def _facet_download(request: Request, facet: str, kind: str) -> Response:
