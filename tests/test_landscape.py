@@ -641,39 +641,48 @@ def test_gaps_on_the_report_catalogue(report: dict[str, Any]) -> None:
     gaps = gaps_by_id(report)
     missing = gaps["proven-elements-missing"]
     assert missing["figures"]["missing"] == ["mindfulness", "social_cognitive_training"]
-    assert "Mindfulness" in missing["text"]
-    assert "Sociaal-cognitieve training" in missing["text"]
+    assert "mindfulness of sociaal-cognitieve training" in missing["text"]
     assert missing["severity"] == "high"
-    assert {"dimension-uncovered:existential", "dimension-uncovered:collective"} <= set(gaps)
-    assert "dimension-uncovered:social" not in gaps
-    assert "dimension-uncovered:emotional" not in gaps
-    assert "existentiële" in gaps["dimension-uncovered:existential"]["text"]
+    # One line for the dimensions nobody names; social and emotional are named by some.
+    dims = gaps["dimension-uncovered"]
+    assert dims["figures"]["dimensions"] == ["existential", "collective"]
+    assert "existentiële of collectieve eenzaamheid" in dims["text"]
+    assert not any(g.startswith("dimension-uncovered:") for g in gaps)
+    # Initiatives described only as "general" are counted apart, as not specified.
+    assert gaps["dimensions-unspecified"]["group"] == "unknown"
     reliance = gaps["single-element-reliance"]
     assert reliance["figures"]["element"] == "meeting"
     assert reliance["figures"]["percent"] == 71.4
-    assert "71,4%" in reliance["text"] or "71.4%" in reliance["text"]
+    assert reliance["text"].startswith("95 van de 133 initiatieven (71 %) zetten in op")
     assert "course-not-distinguished" in gaps
-    assert gaps["evaluation-unknown"]["figures"]["percent"] == 57.1
+    unknown = gaps["evaluation-unknown"]
+    assert unknown["figures"]["percent"] == 57.1 and unknown["group"] == "unknown"
+    assert unknown["text"].startswith("76 van de 133 initiatieven (57 %) hebben geen gekend")
     assert gaps["few-combinations"]["figures"]["percent"] == 24.8  # 33 of 133
     assert "no-tertiary-offer" not in gaps  # 18 tertiary initiatives
     assert not any(g.startswith("age-group-") for g in gaps)  # every age group has some
     for gap in report["gaps"]:
-        assert {"id", "severity", "text", "source"} <= set(gap)
+        assert {"id", "group", "severity", "text", "source", "action"} <= set(gap)
+        if gap["group"] == "missing":
+            assert gap["action"]["text"] and "Thomas More 2023" in gap["action"]["source"]
+    # What is missing first, then what is not known; most serious first within each.
     order = {"high": 0, "medium": 1, "info": 2}
-    severities = [order[g["severity"]] for g in report["gaps"]]
-    assert severities == sorted(severities)
+    groups = {"missing": 0, "unknown": 1}
+    keys = [(groups[g["group"]], order[g["severity"]]) for g in report["gaps"]]
+    assert keys == sorted(keys)
 
 
 def test_gaps_in_english(report_client: TestClient) -> None:
     gaps = gaps_by_id(get(report_client, f"{LANDSCAPE}?lang=en"))
     missing = gaps["proven-elements-missing"]["text"]
-    assert missing.startswith("Proven elements that nobody offers")
-    assert "Mindfulness" in missing and "Social-cognitive training" in missing
-    assert "existential loneliness" in gaps["dimension-uncovered:existential"]["text"]
-    assert "collective loneliness" in gaps["dimension-uncovered:collective"]["text"]
-    assert gaps["single-element-reliance"]["text"].startswith("71.4% of initiatives")
-    assert gaps["evaluation-unknown"]["text"].startswith("For 57.1% of initiatives")
+    assert missing.startswith("No initiative offers")
+    assert "mindfulness" in missing and "social-cognitive training" in missing
+    assert "existential" in gaps["dimension-uncovered"]["text"]
+    assert "collective loneliness" in gaps["dimension-uncovered"]["text"]
+    assert " rely on meeting people / social contact" in gaps["single-element-reliance"]["text"]
+    assert " have no known effect level" in gaps["evaluation-unknown"]["text"]
     assert gaps["course-not-distinguished"]["text"].startswith("No initiative distinguishes")
+    assert gaps["course-not-distinguished"]["action"]["text"].startswith("Make organisations")
 
 
 def test_gaps_on_the_shipped_catalogue(client: TestClient) -> None:
@@ -694,9 +703,9 @@ def test_a_risk_factor_nobody_addresses_is_said_plainly(
     knowledge = load_knowledge(REPO_ROOT / "rules")
     records = [r for r in catalogue if "poverty" not in r.risk_factors]
     gaps = render_gaps(find_gaps(records, knowledge.label), knowledge.gaps, "nl")
-    texts = [g["text"] for g in gaps if g["id"] == "consensus-risk-rare:poverty"]
-    assert texts and texts[0].startswith("Geen enkel initiatief")
+    texts = [g["text"] for g in gaps if g["id"] == "consensus-risk-absent"]
+    assert texts and texts[0].startswith("Geen enkel initiatief richt zich op laag inkomen")
     assert not any(re.search(r"(?<![\d,])0,0%", g["text"]) for g in gaps)
     assert not any("/initiatieven" in g["text"] for g in gaps)
-    youth = next(g["text"] for g in gaps if g["id"] == "age-group-only-general:youth")
+    youth = next(g["text"] for g in gaps if g["id"] == "age-group-only-general")
     assert "alleen 5 initiatieven voor alle leeftijden" in youth

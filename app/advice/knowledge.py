@@ -135,13 +135,31 @@ class Phrase(_Strict):
     text: Text
 
 
+class GapAction(_Strict):
+    """What a local government can do about a gap, with its source."""
+
+    text: Text
+    source: str = Field(min_length=1)
+
+
 class GapDef(_Strict):
     """A kind of gap in a local offer (rules/gaps.yaml)."""
 
     id: str
+    # "missing": the offer lacks something; "unknown": the records do not say (data quality).
+    group: Literal["missing", "unknown"] = "missing"
     severity: Literal["high", "medium", "info"]
     text: Text
+    # The text when the counted subject is one initiative or none (singular verb).
+    text_one: Text | None = None
     source: str
+    action: GapAction | None = None
+
+    @model_validator(mode="after")
+    def _missing_has_action(self) -> GapDef:
+        if self.group == "missing" and self.action is None:
+            raise ValueError("a gap in the 'missing' group needs an action")
+        return self
 
 
 class Effect(_Strict):

@@ -1,7 +1,10 @@
 """Gaps: where the offer departs from what the evidence says matters (report part 3).
 
 The texts live in rules/gaps.yaml; this module decides which gaps hold and fills in
-their figures.
+their figures. Two kinds are kept apart: what the offer lacks ("missing") and what the
+records do not say ("unknown": not coded, "unknown", or only "general"), so that a
+coding habit is never reported as an absence. Gaps with one cause make one line that
+lists what they concern.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from typing import Any
 from app.advice.knowledge import GapDef
 from app.catalogue.records import InitiativeRecord
 from app.core.i18n import translations
+from app.landscape.facets import values_of
 from app.landscape.service import all_facet_counts, percent
+from app.landscape.wording import capitalise, count_phrase, is_singular, join_or, lower_first
 
 PROVEN = (
     "mindfulness",
@@ -29,38 +34,55 @@ CONSENSUS_RISKS = ("poverty", "health_problems")
 # Thresholds that make a gap worth naming; the project's choice, returned with each gap.
 SINGLE_ELEMENT_DOMINANCE = 50.0  # % of initiatives relying on one element
 ONE_ELEMENT_SHARE = 20.0  # % of initiatives with a single element
-UNEVALUATED_SHARE = 50.0  # % with unknown effect-ladder level
 CONSENSUS_RISK_MIN = 10.0  # % of initiatives addressing a consensus risk factor
 
 Label = Callable[[str, str], str]
 _ORDER = {"high": 0, "medium": 1, "info": 2}
+_GROUP_ORDER = {"missing": 0, "unknown": 1}
+PROVEN_EFFECT_LEVELS = ("3", "4")
 
 
 @dataclass(frozen=True)
 class Gap:
     kind: str
-    key: str  # unique within a result, e.g. age-group-uncovered:children
-    values: Mapping[str, str] = field(default_factory=dict)  # filled into the text
+    key: str  # unique within a result, e.g. consensus-risk-rare:poverty
+    # Filled into the text; a tuple of labels is written as a list ("a, b of c").
+    values: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     figures: Mapping[str, Any] = field(default_factory=dict)
+    subject: tuple[int, int] | None = None  # (count, n): the {subject} of the text
+    number: int | None = None  # what the verb agrees with, when not the subject
 
     def render(self, definitions: Mapping[str, GapDef], lang: str) -> dict[str, Any]:
         d = definitions[self.kind]
-        values = dict(self.values)
-        if "percent" in self.figures:
-            text = f"{self.figures['percent']:.1f}"
-            values["percent"] = text.replace(".", ",") if lang == "nl" else text
+        values: dict[str, str] = {
+            k: join_or(v, lang) if isinstance(v, tuple) else v for k, v in self.values.items()
+        }
+        number = self.number
+        if self.subject is not None:
+            count, n = self.subject
+            values["subject"] = count_phrase(count, n, lang)
+            number = count if number is None else number
         if "all_ages" in self.figures:
-            n = int(self.figures["all_ages"])
-            noun = translations(lang).ngettext("{n} initiatief", "{n} initiatieven", n)
-            values["all_ages"] = noun.format(n=n)
+            m = int(self.figures["all_ages"])
+            noun = translations(lang).ngettext("{n} initiatief", "{n} initiatieven", m)
+            values["all_ages"] = noun.format(n=m)
+        text = d.text_one if d.text_one and number is not None and is_singular(number) else d.text
         return {
             "id": self.key,
             "kind": self.kind,
+            "group": d.group,
             "severity": d.severity,
-            "text": d.text.get(lang).format(**values),
+            "text": capitalise(text.get(lang).format(**values)),
             "source": d.source,
+            "action": (
+                {"text": d.action.text.get(lang), "source": d.action.source} if d.action else None
+            ),
             "figures": dict(self.figures),
         }
+
+
+def _labels(label: Label, section: str, ids: Sequence[str]) -> tuple[str, ...]:
+    return tuple(lower_first(label(section, i)) for i in ids)
 
 
 def find_gaps(
@@ -75,47 +97,30 @@ def find_gaps(
         return [Gap("no-offer", "no-offer", figures={"n": 0})]
     counts = counts if counts is not None else all_facet_counts(records)
     gaps: list[Gap] = []
+    gaps += _element_gaps(counts, n, label)
+    gaps += _prevention_gaps(counts, n)
+    if counts["course"]["chronic"] == 0 and counts["course"]["transient"] == 0:
+        gaps.append(Gap("course-not-distinguished", "course-not-distinguished"))
+    gaps += _age_gaps(counts, n, label)
+    gaps += _dimension_gaps(records, label)
+    gaps += _risk_gaps(counts, n, label)
+    gaps += _evaluation_gaps(counts, n)
+    return gaps
+
+
+def _element_gaps(counts: Mapping[str, Mapping[str, int]], n: int, label: Label) -> list[Gap]:
+    gaps: list[Gap] = []
     elements = counts["elements"]
     missing = [e for e in PROVEN if elements[e] == 0]
     if missing:
-        names = ", ".join(label("elements", e) for e in missing)
         gaps.append(
             Gap(
                 "proven-elements-missing",
                 "proven-elements-missing",
-                {"names": names},
+                {"names": _labels(label, "elements", missing)},
                 {"missing": missing},
             )
         )
-    if counts["prevention_levels"]["tertiary"] == 0:
-        gaps.append(Gap("no-tertiary-offer", "no-tertiary-offer", figures={"tertiary": 0}))
-    course = counts["course"]
-    if course["chronic"] == 0 and course["transient"] == 0:
-        gaps.append(Gap("course-not-distinguished", "course-not-distinguished"))
-    ages = counts["age_groups"]
-    for age in PERSON_AGE_GROUPS:
-        if ages[age] == 0:
-            group = label("age_groups", age).lower()
-            kind = "age-group-only-general" if ages["all_ages"] else "age-group-uncovered"
-            gaps.append(
-                Gap(
-                    kind,
-                    f"{kind}:{age}",
-                    {"group": group},
-                    {"age_group": age, "explicit": 0, "all_ages": ages["all_ages"]},
-                )
-            )
-    dims = counts["dimensions"]
-    for dim in DIMENSIONS:
-        if dims[dim] == 0:
-            gaps.append(
-                Gap(
-                    "dimension-uncovered",
-                    f"dimension-uncovered:{dim}",
-                    {"dimension": label("dimensions", dim).lower()},
-                    {"dimension": dim},
-                )
-            )
     top_id, top_count = max(elements.items(), key=lambda kv: kv[1])
     top_share = percent(top_count, n)
     if top_share > SINGLE_ELEMENT_DOMINANCE:
@@ -123,49 +128,158 @@ def find_gaps(
             Gap(
                 "single-element-reliance",
                 "single-element-reliance",
-                {"element": label("elements", top_id).lower()},
-                {"element": top_id, "percent": top_share, "threshold": SINGLE_ELEMENT_DOMINANCE},
+                {"element": lower_first(label("elements", top_id))},
+                {
+                    "element": top_id,
+                    "count": top_count,
+                    "n": n,
+                    "percent": top_share,
+                    "threshold": SINGLE_ELEMENT_DOMINANCE,
+                },
+                subject=(top_count, n),
             )
         )
-    single_share = percent(counts["element_count"].get("1", 0), n)
+    single = counts["element_count"].get("1", 0)
+    single_share = percent(single, n)
     if single_share > ONE_ELEMENT_SHARE:
         gaps.append(
             Gap(
                 "few-combinations",
                 "few-combinations",
-                {},
-                {"percent": single_share, "threshold": ONE_ELEMENT_SHARE},
-            )
-        )
-    risks = counts["risk_factors"]
-    for risk in CONSENSUS_RISKS:
-        share = percent(risks[risk], n)
-        if share < CONSENSUS_RISK_MIN:
-            gaps.append(
-                Gap(
-                    # "Only 0.0%" reads oddly: with none at all, say so.
-                    "consensus-risk-rare" if share else "consensus-risk-absent",
-                    f"consensus-risk-rare:{risk}",
-                    {"risk": label("risk_factors", risk).lower()},
-                    {"risk_factor": risk, "percent": share, "threshold": CONSENSUS_RISK_MIN},
-                )
-            )
-    unknown_share = percent(counts["effect_ladder"]["unknown"], n)
-    if unknown_share > UNEVALUATED_SHARE:
-        gaps.append(
-            Gap(
-                "evaluation-unknown",
-                "evaluation-unknown",
-                {},
-                {"percent": unknown_share, "threshold": UNEVALUATED_SHARE},
+                figures={
+                    "count": single,
+                    "n": n,
+                    "percent": single_share,
+                    "threshold": ONE_ELEMENT_SHARE,
+                },
+                subject=(single, n),
             )
         )
     return gaps
 
 
+def _prevention_gaps(counts: Mapping[str, Mapping[str, int]], n: int) -> list[Gap]:
+    levels = counts["prevention_levels"]
+    unknown = levels["unknown"]
+    gaps: list[Gap] = []
+    # Only a known level can show that tertiary work is absent.
+    if levels["tertiary"] == 0 and unknown < n:
+        gaps.append(Gap("no-tertiary-offer", "no-tertiary-offer", figures={"tertiary": 0}))
+    if unknown:
+        gaps.append(_unknown("prevention-unknown", unknown, n))
+    return gaps
+
+
+def _age_gaps(counts: Mapping[str, Mapping[str, int]], n: int, label: Label) -> list[Gap]:
+    ages = counts["age_groups"]
+    unknown = ages["unknown"]
+    gaps: list[Gap] = []
+    absent = [a for a in PERSON_AGE_GROUPS if ages[a] == 0]
+    # When no initiative names an age group at all, nothing can be said to be absent.
+    if absent and unknown < n:
+        kind = "age-group-only-general" if ages["all_ages"] else "age-group-uncovered"
+        gaps.append(
+            Gap(
+                kind,
+                kind,
+                {"groups": _labels(label, "age_groups", absent)},
+                {"age_groups": absent, "explicit": 0, "all_ages": ages["all_ages"]},
+            )
+        )
+    if unknown:
+        gaps.append(_unknown("age-unknown", unknown, n))
+    return gaps
+
+
+def _dimension_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
+    """Initiatives described only as "general" (or not at all) neither cover nor miss a
+    dimension: they are counted apart, as not specified."""
+    n = len(records)
+    wanted = frozenset(DIMENSIONS)
+    coded = [values_of(r, "dimensions") & wanted for r in records]
+    unspecified = sum(1 for c in coded if not c)
+    absent = [d for d in DIMENSIONS if not any(d in c for c in coded)]
+    names = _labels(label, "dimensions", absent)
+    figures = {"dimensions": absent, "unspecified": unspecified, "n": n}
+    if unspecified == n:
+        return [
+            Gap(
+                "dimensions-none-specified",
+                "dimensions-none-specified",
+                {"dimensions": names},
+                figures,
+                subject=(unspecified, n),
+            )
+        ]
+    gaps: list[Gap] = []
+    if absent:
+        gaps.append(
+            Gap("dimension-uncovered", "dimension-uncovered", {"dimensions": names}, figures)
+        )
+    if unspecified:
+        gaps.append(_unknown("dimensions-unspecified", unspecified, n))
+    return gaps
+
+
+def _risk_gaps(counts: Mapping[str, Mapping[str, int]], n: int, label: Label) -> list[Gap]:
+    risks = counts["risk_factors"]
+    gaps: list[Gap] = []
+    absent = [r for r in CONSENSUS_RISKS if risks[r] == 0]
+    if absent:
+        gaps.append(
+            Gap(
+                "consensus-risk-absent",
+                "consensus-risk-absent",
+                {"risks": _labels(label, "risk_factors", absent)},
+                {"risk_factors": absent, "threshold": CONSENSUS_RISK_MIN},
+                number=len(absent),
+            )
+        )
+    for risk in CONSENSUS_RISKS:
+        share = percent(risks[risk], n)
+        if risks[risk] and share < CONSENSUS_RISK_MIN:
+            gaps.append(
+                Gap(
+                    "consensus-risk-rare",
+                    f"consensus-risk-rare:{risk}",
+                    {"risk": lower_first(label("risk_factors", risk))},
+                    {
+                        "risk_factor": risk,
+                        "count": risks[risk],
+                        "n": n,
+                        "percent": share,
+                        "threshold": CONSENSUS_RISK_MIN,
+                    },
+                    subject=(risks[risk], n),
+                )
+            )
+    return gaps
+
+
+def _evaluation_gaps(counts: Mapping[str, Mapping[str, int]], n: int) -> list[Gap]:
+    ladder = counts["effect_ladder"]
+    unknown = ladder["unknown"]
+    gaps: list[Gap] = []
+    if unknown < n and not any(ladder[level] for level in PROVEN_EFFECT_LEVELS):
+        gaps.append(Gap("no-proven-effect", "no-proven-effect", figures={"levels": ["3", "4"]}))
+    if unknown:
+        gaps.append(_unknown("evaluation-unknown", unknown, n))
+    return gaps
+
+
+def _unknown(kind: str, count: int, n: int) -> Gap:
+    """A note on the data: `count` of n initiatives do not say."""
+    return Gap(
+        kind,
+        kind,
+        figures={"count": count, "n": n, "percent": percent(count, n)},
+        subject=(count, n),
+    )
+
+
 def render_gaps(
     gaps: Sequence[Gap], definitions: Mapping[str, GapDef], lang: str
 ) -> list[dict[str, Any]]:
-    """Gaps as dicts, most serious first."""
+    """Gaps as dicts: what is missing first, then what is not known; most serious first."""
     rendered = [g.render(definitions, lang) for g in gaps]
-    return sorted(rendered, key=lambda g: _ORDER[g["severity"]])
+    return sorted(rendered, key=lambda g: (_GROUP_ORDER[g["group"]], _ORDER[g["severity"]]))

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
 from typing import Any
 
-from scipy.stats import chi2_contingency
+from scipy.stats import chi2_contingency, fisher_exact
 
 from app.catalogue.records import InitiativeRecord
 from app.landscape.facets import FACETS, UNKNOWN_WHEN_EMPTY, FilterError, facet_ids, values_of
@@ -103,7 +103,8 @@ MIN_EXPECTED = 5
 
 def crosstab(records: Sequence[InitiativeRecord], row: Cell, col: Cell) -> dict[str, Any]:
     """2×2 table of row∧col, with column percentages and Pearson's chi-square without
-    continuity correction (as the report computes it)."""
+    continuity correction (as the report computes it); Fisher's exact p when an expected
+    count is below 5. app.landscape.explain says what the result means in words."""
     a = b = c = d = 0
     for r in records:
         in_row, in_col = row.holds(r), col.holds(r)
@@ -131,6 +132,7 @@ def crosstab(records: Sequence[InitiativeRecord], row: Cell, col: Cell) -> dict[
         "df": 1,
         "p": None,
         "p_exact": None,
+        "p_fisher": None,
         "warnings": [],
     }
     if 0 in (a + b, c + d, a + c, b + d):
@@ -149,4 +151,6 @@ def crosstab(records: Sequence[InitiativeRecord], row: Cell, col: Cell) -> dict[
         result["warnings"].append(
             "an expected count is below 5: the chi-square test is unreliable here"
         )
+        # Where chi-square is unreliable, Fisher's exact test (two-sided) still holds.
+        result["p_fisher"] = round(float(fisher_exact(counts).pvalue), 4)
     return result

@@ -27,6 +27,7 @@ from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
 from app.domain.places import Municipality, load_places
 from app.landscape.api_support import catalogue_records, labeller
+from app.landscape.explain import crosstab_words
 from app.landscape.facets import FACETS, FilterError, Filters, facet_ids
 from app.landscape.municipality import Reach, benchmark, by_name, load_inventory, reach, where_label
 from app.landscape.service import Cell, crosstab
@@ -188,6 +189,7 @@ def _crosstab_view(
     result = crosstab(records, row, col)
     result["row_label"] = label(row.facet, row.id)
     result["col_label"] = label(col.facet, col.id)
+    result.update(crosstab_words(result, result["row_label"], result["col_label"], lang))
     result["row_spec"], result["col_spec"] = row_spec, col_spec
     return result, {}
 

@@ -16,6 +16,7 @@ from app.landscape.api_support import (
     filter_parameters,
     labeller,
 )
+from app.landscape.explain import describe_crosstab
 from app.landscape.facets import FACETS, FilterError, Filters
 from app.landscape.gaps import find_gaps, render_gaps
 from app.landscape.service import Cell, all_facet_counts, crosstab, landscape
@@ -37,12 +38,19 @@ FacetCounts = create_model(  # one field per facet, in the order of DOMAIN.md
 )
 
 
+class GapAction(BaseModel):
+    text: str
+    source: str
+
+
 class GapOut(BaseModel):
     id: str
     kind: str
     severity: str
     text: str
     source: str
+    group: str  # "missing" (the offer lacks it) or "unknown" (the records do not say)
+    action: GapAction | None  # what a local government can do, with its source
     figures: dict[str, Any]
 
 
@@ -69,7 +77,9 @@ class CrosstabOut(BaseModel):
     df: int
     p: float | None
     p_exact: float | None
+    p_fisher: float | None  # Fisher's exact p, when an expected count is below 5
     warnings: list[str]
+    summary: str  # the result in one plain sentence, in `lang`
 
 
 def _error(exc: FilterError) -> JSONResponse:
@@ -146,8 +156,13 @@ def get_crosstab(request: Request) -> Any:
                 raise FilterError(name, f"{name} is required, e.g. {name}=elements:meeting")
         row = Cell.parse(params["row"], "row")
         col = Cell.parse(params["col"], "col")
-        _lang(request)
+        lang = _lang(request)
         filters = Filters.parse(params.multi_items(), ignore=("row", "col", "lang"))
     except FilterError as exc:
         return _error(exc)
-    return crosstab(filters.apply(catalogue_records(request)), row, col)
+    result = crosstab(filters.apply(catalogue_records(request)), row, col)
+    label = labeller(request.app.state.knowledge, lang)
+    result["summary"] = describe_crosstab(
+        result, label(row.facet, row.id), label(col.facet, col.id), lang
+    )
+    return result
