@@ -20,7 +20,16 @@ from app.core.db import init_db, make_engine
 from app.core.i18n import LanguageMiddleware
 from app.core.limits import BodySizeLimit
 from app.core.security import SecurityMiddleware
-from app.web import docs, health, landscape_pages, pages, result, withdraw
+from app.web import (
+    demand_pages,
+    docs,
+    health,
+    intake_stats_pages,
+    landscape_pages,
+    pages,
+    result,
+    withdraw,
+)
 from app.web.templating import STATIC_DIR
 
 log = logging.getLogger("eenzaamheidswijzer")
@@ -81,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(result.router)
     app.include_router(landscape_pages.router)
+    app.include_router(demand_pages.router)
+    app.include_router(intake_stats_pages.router)
     app.include_router(docs.router)
     app.include_router(withdraw.router)
     app.include_router(health.router)

@@ -192,7 +192,7 @@ def test_crosstab_download_is_neutralised(
 def test_demand_download_is_neutralised(
     first: str, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.web import landscape_pages
+    from app.web import demand_pages
 
     row = SimpleNamespace(
         band=f"{first}band",
@@ -203,8 +203,11 @@ def test_demand_download_is_neutralised(
         explicit=2,
         supply=3,
         per_1000=None,
+        approximate=False,
+        note=f"{first}note",
     )
-    monkeypatch.setattr(landscape_pages, "_demand_view", lambda request: ({"rows": [row]},))
+    page = SimpleNamespace(view={"rows": [row]}, place=None)
+    monkeypatch.setattr(demand_pages, "demand_page", lambda request: page)
     r = client.get("/landschap/vraag.csv")
     assert r.status_code == 200
     _assert_safe(r.text)
@@ -213,7 +216,8 @@ def test_demand_download_is_neutralised(
         f"{first}band".replace("\r", "\n"),
         f"{first}age".replace("\r", "\n"),
     ]
-    assert cells[2:] == ["12.5", "1000", "125", "2", "3", ""]  # numbers stay numbers
+    assert cells[2:9] == ["12.5", "1000", "125", "2", "3", "", ""]  # numbers stay numbers
+    assert unneutralise(cells[10]) == f"{first}note".replace("\r", "\n")
 
 
 def test_every_csv_writer_is_the_safe_one() -> None:

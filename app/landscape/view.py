@@ -13,10 +13,12 @@ from app.catalogue.csvio import SafeCsvWriter
 from app.catalogue.records import InitiativeRecord
 from app.core.i18n import decimal
 from app.core.i18n import gettext_ as _
+from app.domain.intake import AGE_BANDS
 from app.landscape.api_support import labeller
 from app.landscape.charts import Bar, bar_chart
 from app.landscape.facets import FACETS, facet_ids, values_of
 from app.landscape.gaps import find_gaps, render_gaps
+from app.landscape.population import estimated_lonely, total
 from app.landscape.service import (
     all_facet_counts,
     element_count_distribution,
@@ -132,28 +134,49 @@ def matrix_rows(
 
 
 # Demand side: the report's table 2 (Steyaert & Heylen 2021, Flanders, online, N=1044):
-# share of people "often" lonely by age band, mapped onto the catalogue's age groups.
+# share of people "often" lonely by age band (24, 18, 9 and 13 %), each band beside the
+# catalogue's age group that overlaps it most. The bands do not coincide (the catalogue's
+# "older" starts at 60, the survey's oldest band at 65), so each row says what it compares.
 @dataclass(frozen=True)
 class Band:
     id: str
     age_group: str
     default_prevalence: float | None
+    low: int  # the band's ages, for the note beside the row
+    high: int | None
 
 
 BANDS: tuple[Band, ...] = (
-    Band("children", "children", None),
-    Band("youth", "youth", None),
-    Band("18-34", "young_adults", 24.0),
-    Band("35-49", "adults", 18.0),
-    Band("50-64", "adults", 9.0),
-    Band("65+", "older", 13.0),
+    Band("children", "children", None, 0, 11),
+    Band("youth", "youth", None, 12, 17),
+    Band("18-34", "young_adults", 24.0, 18, 34),
+    Band("35-49", "adults", 18.0, 35, 49),
+    Band("50-64", "adults", 9.0, 50, 64),
+    Band("65+", "older", 13.0, 65, None),
 )
+ADULT_BANDS = tuple(b.id for b in BANDS if b.default_prevalence is not None)
 
 
 def band_label(band: Band, label: Callable[[str, str], str]) -> str:
     if band.id in ("children", "youth"):
         return label("age_groups", band.id)
     return _("{band} jaar").format(band=band.id)
+
+
+def _people(low: int, high: int | None) -> str:
+    if high is None:
+        return _("{low}-plussers").format(low=low)
+    return _("{low}- tot {high}-jarigen").format(low=low, high=high)
+
+
+def band_note(band: Band) -> str | None:
+    """What a row compares when the demand band and the catalogue's age group differ."""
+    group = next(g for g in AGE_BANDS if g[0].value == band.age_group)
+    if (band.low, band.high) == (group[1], group[2]):
+        return None
+    return _("vraag: {demand}; aanbod: initiatieven voor {supply}").format(
+        demand=_people(band.low, band.high), supply=_people(group[1], group[2])
+    )
 
 
 @dataclass(frozen=True)
@@ -169,6 +192,8 @@ class BandRow:
     supply: int  # ... plus those for all ages
     supply_percent: float
     per_1000: float | None  # supply per 1,000 often-lonely residents
+    note: str | None = None  # the band mismatch, when there is one
+    approximate: bool = False  # residents are a rounded estimate, not a published figure
 
 
 def supply_demand(
@@ -177,6 +202,7 @@ def supply_demand(
     residents: Mapping[str, int | None],
     knowledge: Knowledge,
     lang: str,
+    approximate: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Per age band: share often lonely and (if residents are given) how many people that
     is, beside the initiatives that target the band's age group."""
@@ -189,7 +215,7 @@ def supply_demand(
         res = residents.get(band.id)
         explicit = ages[band.age_group]
         supply = explicit + ages["all_ages"]
-        lonely = round(res * prev / 100) if (res is not None and prev is not None) else None
+        lonely = estimated_lonely(res, prev)
         rows.append(
             BandRow(
                 band=band.id,
@@ -203,6 +229,8 @@ def supply_demand(
                 supply=supply,
                 supply_percent=percent(explicit, n),
                 per_1000=round(supply / lonely * 1000, 1) if lonely else None,
+                note=band_note(band),
+                approximate=band.id in approximate and res is not None,
             )
         )
     demand_bars = [
@@ -229,4 +257,14 @@ def supply_demand(
         second=supply_bars,
         legend=(_("vaak eenzaam (%)"), _("initiatieven voor deze groep (%)")),
     )
-    return {"rows": rows, "chart": chart, "n": n, "all_ages": ages["all_ages"]}
+    adults = [r for r in rows if r.band in ADULT_BANDS]
+    return {
+        "rows": rows,
+        "chart": chart,
+        "n": n,
+        "all_ages": ages["all_ages"],
+        # Often lonely among adults (the survey asked 18+ only), when every band is known.
+        "adult_lonely": total([r.lonely for r in adults]),
+        "adult_residents": total([r.residents for r in adults]),
+        "adult_approximate": any(r.approximate for r in adults),
+    }

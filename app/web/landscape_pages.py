@@ -32,13 +32,11 @@ from app.landscape.facets import FACETS, FilterError, Filters, facet_ids
 from app.landscape.municipality import Reach, benchmark, by_name, load_inventory, reach, where_label
 from app.landscape.service import Cell, crosstab
 from app.landscape.view import (
-    BANDS,
     MATRIX_COLUMNS,
     facet_table,
     facet_titles,
     matrix_rows,
     overview,
-    supply_demand,
 )
 from app.web.templating import is_htmx, render
 
@@ -397,118 +395,3 @@ async def upload(request: Request) -> HTMLResponse:
         return render(request, "landscape.html", context, status_code=200)
     context = _dashboard_context(request, records, records, Filters(), {}, lang, uploaded=name)
     return render(request, "landscape.html", context)
-
-
-def _number(raw: str, *, integer: bool) -> float | int | None:
-    raw = raw.strip().replace(",", ".").replace(" ", "")
-    if not raw:
-        return None
-    value = float(raw)
-    if integer:
-        if not value.is_integer():
-            raise ValueError
-        return int(value)
-    return value
-
-
-def _demand_view(
-    request: Request,
-) -> tuple[dict[str, Any], dict[str, str], dict[str, str], Filters]:
-    """Supply against demand for the query's prevalence and residents (with errors)."""
-    lang = _lang(request)
-    filters, errors = _filters(request)
-    records = filters.apply(catalogue_records(request))
-    q = request.query_params
-    prevalence: dict[str, float | None] = {}
-    residents: dict[str, int | None] = {}
-    values: dict[str, str] = {}
-    for band in BANDS:
-        p_key, r_key = f"prev_{band.id}", f"res_{band.id}"
-        p_raw = q.get(p_key)
-        if p_raw is None:
-            p_raw = "" if band.default_prevalence is None else f"{band.default_prevalence:g}"
-        r_raw = q.get(r_key, "")
-        values[p_key], values[r_key] = p_raw, r_raw
-        try:
-            p = _number(p_raw, integer=False)
-            if p is not None and not 0 <= p <= 100:
-                raise ValueError
-            prevalence[band.id] = p
-        except ValueError:
-            errors[p_key] = _("Geef een percentage tussen 0 en 100.")
-            prevalence[band.id] = None
-        try:
-            r = _number(r_raw, integer=True)
-            if r is not None and r < 0:
-                raise ValueError
-            residents[band.id] = int(r) if r is not None else None
-        except ValueError:
-            errors[r_key] = _("Geef een geheel aantal inwoners (0 of meer).")
-            residents[band.id] = None
-    view = supply_demand(records, prevalence, residents, request.app.state.knowledge, lang)
-    return view, values, errors, filters
-
-
-@router.get("/landschap/vraag", response_class=HTMLResponse)
-def demand(request: Request) -> HTMLResponse:
-    """Supply against demand per age group, with prevalence the user may change."""
-    view, values, errors, filters = _demand_view(request)
-    query = request.url.query
-    context = {
-        "view": view,
-        "values": values,
-        "errors": errors,
-        "bands": BANDS,
-        "filter_query": urlencode(filters.as_pairs()),
-        "filters": filters,
-        "query": query,
-    }
-    block = "main" if is_htmx(request) else None
-    return render(request, "landscape_demand.html", context, block=block)
-
-
-@router.get("/landschap/vraag.svg")
-def demand_svg(request: Request) -> Response:
-    view = _demand_view(request)[0]
-    return Response(
-        view["chart"],
-        media_type="image/svg+xml",
-        headers={"Content-Disposition": 'attachment; filename="landschap-vraag-en-aanbod.svg"'},
-    )
-
-
-@router.get("/landschap/vraag.csv")
-def demand_csv(request: Request) -> Response:
-    view = _demand_view(request)[0]
-    out = io.StringIO()
-    w = SafeCsvWriter(out)
-    w.writerow(
-        [
-            "band",
-            "age_group",
-            "prevalence_percent",
-            "residents",
-            "often_lonely",
-            "initiatives_for_group",
-            "initiatives_incl_all_ages",
-            "per_1000_often_lonely",
-        ]
-    )
-    for r in view["rows"]:
-        w.writerow(
-            [
-                r.band,
-                r.age_group,
-                "" if r.prevalence is None else r.prevalence,
-                "" if r.residents is None else r.residents,
-                "" if r.lonely is None else r.lonely,
-                r.explicit,
-                r.supply,
-                "" if r.per_1000 is None else r.per_1000,
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="landschap-vraag-en-aanbod.csv"'},
-    )
