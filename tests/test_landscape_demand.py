@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.config import REPO_ROOT
 from app.landscape.population import (
     BAND_IDS,
     PopulationDataError,
@@ -22,7 +23,7 @@ from app.landscape.population import (
 )
 from app.landscape.view import BANDS
 
-SEED = Path("/work/shared/seed/000_b5ee9f57acd9ced1.txt")
+SEED = REPO_ROOT.parent / "shared" / "seed" / "000_b5ee9f57acd9ced1.txt"
 
 
 def _csv(text: str) -> dict[str, dict[str, str]]:

@@ -76,3 +76,14 @@ def test_nothing_wider_than_a_small_phone(new_context: Callable[..., BrowserCont
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto("/landschap/vraag?municipality=Geel&res_65%2B=8500")
     page.screenshot(path=str(SHOTS / "demand-geel-360.png"), full_page=True)
+
+
+def test_demand_and_intake_pages_pass_axe(page: Page) -> None:
+    from tests.browser.test_accessibility import assert_accessible
+
+    page.goto("/landschap/vraag?municipality=Geel&res_65%2B=8500&res_18-34=veel&prev_50-64=abc")
+    expect(page.locator("#supply-demand")).to_be_visible()
+    assert_accessible(page)
+    page.goto("/landschap/intakes?municipality=Geel&van=2026-13")
+    expect(page.locator("#e-van")).to_be_visible()
+    assert_accessible(page)
