@@ -188,7 +188,7 @@ TOMORROW_EVERYWHERE = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
         ("email", "a@b@c.be", "'a@b@c.be' is not an e-mail address"),
         ("email", "x" * 196 + "@a.be", "longer than 200 characters"),
         ("address", "x" * 301, "longer than 300 characters"),
-        ("last_verified", "05/01/2026", "'05/01/2026' is not a date written as YYYY-MM-DD"),
+        ("last_verified", "31/02/2026", "'31/02/2026' is not a date written as YYYY-MM-DD"),
         ("last_verified", "2026-02-30", "'2026-02-30' is not a date written as YYYY-MM-DD"),
         ("last_verified", "20260105", "'20260105' is not a date written as YYYY-MM-DD"),
         ("last_verified", TOMORROW_EVERYWHERE, f"'{TOMORROW_EVERYWHERE}' lies in the future"),
@@ -214,11 +214,9 @@ def test_referral_errors_in_dutch_on_the_upload_page(client: TestClient) -> None
     bad = b"name,phone,email,last_verified\nA,bel ons,x@y,2026-13-01\n"
     r = client.post("/landschap/upload", files={"file": ("x.csv", bad, "text/csv")})
     assert r.status_code == 200
-    assert "rij 2, kolom &#39;phone&#39;: &#39;bel ons&#39; is geen telefoonnummer" in r.text
-    assert "kolom &#39;email&#39;: &#39;x@y&#39; is geen e-mailadres" in r.text
-    assert "&#39;2026-13-01&#39; is geen datum in de vorm JJJJ-MM-DD" in r.text
-    r = client.post("/landschap/upload?lang=en", files={"file": ("x.csv", bad, "text/csv")})
-    assert "&#39;x@y&#39; is not an e-mail address" in r.text
+    assert "Rij 2, kolom ‘Telefoon’: ‘bel ons’ is geen telefoonnummer" in r.text
+    assert "kolom ‘E-mail’: ‘x@y’ is geen e-mailadres" in r.text
+    assert "‘2026-13-01’ is geen datum in de vorm JJJJ-MM-DD" in r.text
 
 
 def test_api_gives_referral_details(client: TestClient) -> None:
@@ -362,9 +360,9 @@ def test_website_errors_in_dutch_on_the_upload_page(client: TestClient) -> None:
     bad = b'name,website\nA,"https://evil.example/ onmouseover=alert(1)"\n'
     r = client.post("/landschap/upload", files={"file": ("x.csv", bad, "text/csv")})
     assert r.status_code == 200
-    assert "rij 2, kolom &#39;website&#39;: " in r.text
-    assert "is geen http(s)-adres" in r.text
-    assert "onmouseover=alert(1)&#39;" in r.text  # shown as text, escaped
+    assert "Rij 2, kolom ‘Website’: " in r.text
+    assert "is geen webadres dat met http:// of https:// begint" in r.text
+    assert "onmouseover=alert(1)’" in r.text  # shown as text, escaped
     assert '<a href="https://evil.example' not in r.text
 
 

@@ -113,9 +113,9 @@ def test_upload_analyses_without_storing(client: TestClient) -> None:
 def test_upload_errors_in_dutch_with_row_column_value(client: TestClient) -> None:
     bad = b"name,elements\nA,meeting\nB,magic\n"
     r = client.post("/landschap/upload", files={"file": ("x.csv", bad, "text/csv")})
-    assert "rij 3, kolom &#39;elements&#39;: onbekende waarde &#39;magic&#39;" in r.text
-    r = client.post("/landschap/upload", files={"file": ("x.csv", b"naam\nA\n", "text/csv")})
-    assert "onbekende kolom" in r.text and "&#39;name&#39; ontbreekt" in r.text
+    assert "Rij 3, kolom ‘Werkzame elementen’: ‘magic’ is geen gekende waarde" in r.text
+    r = client.post("/landschap/upload", files={"file": ("x.csv", b"nam\nA\n", "text/csv")})
+    assert "onbekende kolom(men): ‘nam’" in r.text and "kolom ‘Naam’ ontbreekt" in r.text
     r = client.post(
         "/landschap/upload", files={"file": ("x.csv", "é".encode("latin-1"), "text/csv")}
     )

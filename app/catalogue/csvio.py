@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func
 from sqlmodel import Session, delete, select
 
+from app.catalogue.columns import Codebook, column_for, default_codebook
 from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase, catalogue_key
 from app.catalogue.records import InitiativeRecord
 from app.core.db import begin_exclusive
@@ -82,6 +83,11 @@ TOP_LABEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 # Never part of a website we link to: they end an attribute or a tag, or hide text.
 URL_FORBIDDEN = frozenset("\"'<>`\\{}|^")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# How a spreadsheet with Belgian settings writes a date cell back: 1/3/2025, 01-03-2025.
+DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+# A file may separate its cells by commas (our export) or semicolons (a spreadsheet with
+# Belgian or Dutch settings saves CSV that way); the header row decides.
+DELIMITERS = (",", ";", "\t")
 MAX_ERRORS = 50
 # Imports take turns on this key (begin_exclusive): two at once would each read the
 # catalogue before the other's rows and add theirs next to them.
@@ -129,7 +135,7 @@ class CsvIssue:
             "bad_phone": f"'{self.value}' is not a phone number "
             "(digits, spaces and + . / ( ) - only)",
             "bad_email": f"'{self.value}' is not an e-mail address",
-            "bad_date": f"'{self.value}' is not a date written as YYYY-MM-DD",
+            "bad_date": f"'{self.value}' is not a date written as YYYY-MM-DD (or DD/MM/YYYY)",
             "future_date": f"'{self.value}' lies in the future",
             "too_many": f"stopped after {self.extra} errors",
         }
@@ -191,8 +197,10 @@ class SafeCsvWriter:
     """`csv.writer` whose every cell goes through `neutralise`: the one way the app writes
     CSV, so that no download or export can carry a formula."""
 
-    def __init__(self, fh: TextIO) -> None:
-        self._writer: _RowWriter = csv.writer(fh, lineterminator="\n")
+    def __init__(self, fh: TextIO, delimiter: str = ",", lineterminator: str = "\n") -> None:
+        self._writer: _RowWriter = csv.writer(
+            fh, delimiter=delimiter, lineterminator=lineterminator
+        )
 
     def writerow(self, row: Iterable[object]) -> None:
         """Write one row, each cell neutralised."""
@@ -215,21 +223,42 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f"'{n}'" for n in names)
 
 
-def parse_csv(text: str) -> list[InitiativeBase]:
-    """Parse and validate a whole file; raise CsvImportError listing every problem."""
+def _delimiter(text: str) -> str:
+    """The delimiter under which the first row names the most known columns (a comma when
+    none does better)."""
+    first = text.split("\n", 1)[0]
+
+    def known(delimiter: str) -> int:
+        try:
+            cells = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:
+            return 0
+        return sum(column_for(clean_text(c).strip()) is not None for c in cells)
+
+    return max(DELIMITERS, key=known)
+
+
+def parse_csv(text: str, codebook: Codebook | None = None) -> list[InitiativeBase]:
+    """Parse and validate a whole file; raise CsvImportError listing every problem.
+
+    Columns may be named in English or Dutch, cells be separated by commas or semicolons,
+    and coded cells hold ids or their Dutch or English labels (columns.py); the result
+    holds ids."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""))
+    codes = codebook or default_codebook()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        header = [clean_text(h).strip() for h in next(reader)]
+        written = [clean_text(h).strip() for h in next(reader)]
     except StopIteration:
         raise CsvImportError([CsvIssue("empty_file")]) from None
     except csv.Error as exc:
         raise CsvImportError([CsvIssue("not_csv", row=1, extra=str(exc))]) from None
     issues: list[CsvIssue] = []
-    unknown = [h for h in header if h not in ALL_COLUMNS]
+    unknown = [h for h in written if column_for(h) is None]
     if unknown:
         issues.append(CsvIssue("unknown_columns", value=_quoted(unknown)))
+    header = [column_for(h) or h for h in written]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         issues.append(CsvIssue("duplicate_columns", value=_quoted(dupes)))
@@ -251,7 +280,7 @@ def parse_csv(text: str) -> list[InitiativeBase]:
                 continue
             cells = (unneutralise(clean_text(c).strip()) for c in row)
             values = dict(zip(header, cells, strict=True))
-            item, row_issues = _validate_row(row_no, values)
+            item, row_issues = _validate_row(row_no, values, codes)
             issues.extend(row_issues)
             if item is not None:
                 out.append(item)
@@ -276,10 +305,7 @@ def _referral_issues(row_no: int, col: str, raw: str) -> tuple[object, list[CsvI
     if not raw:
         return None, []
     if col == "last_verified":
-        try:
-            day = date.fromisoformat(raw) if ISO_DATE.fullmatch(raw) else None
-        except ValueError:
-            day = None
+        day = _date(raw)
         if day is None:
             return None, [CsvIssue("bad_date", row=row_no, column=col, value=raw)]
         if day > _latest_date():
@@ -294,6 +320,19 @@ def _referral_issues(row_no: int, col: str, raw: str) -> tuple[object, list[CsvI
     elif col == "email" and not is_email(raw):
         return None, [CsvIssue("bad_email", row=row_no, column=col, value=raw)]
     return raw, []
+
+
+def _date(raw: str) -> date | None:
+    """A date written as YYYY-MM-DD, or day/month/year as a Belgian spreadsheet saves it."""
+    try:
+        if ISO_DATE.fullmatch(raw):
+            return date.fromisoformat(raw)
+        dmy = DMY_DATE.fullmatch(raw)
+        if dmy:
+            return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
+    except ValueError:
+        return None
+    return None
 
 
 def _is_public_host(host: str) -> bool:
@@ -350,28 +389,31 @@ def is_email(value: str) -> bool:
 
 
 def _validate_row(
-    row_no: int, values: dict[str, str]
+    row_no: int, values: dict[str, str], codes: Codebook
 ) -> tuple[InitiativeBase | None, list[CsvIssue]]:
     issues: list[CsvIssue] = []
     data: dict[str, object] = {}
-    # Only the file's own columns are set, so that an import updates those and no others.
-    for col in (c for c in ALL_COLUMNS if c in values):
+    # Only the file's own columns are set, so that an import updates those and no others;
+    # in the file's order, so that a row's problems read from left to right.
+    for col in values:
         raw = values[col]
         if col in REFERRAL_COLUMNS:
             data[col], col_issues = _referral_issues(row_no, col, raw)
             issues.extend(col_issues)
         elif col in MULTI_IDS:
-            allowed = {m.value for m in MULTI_IDS[col]}
-            ids = list(dict.fromkeys(_split(raw)))
-            for v in ids:
-                if v not in allowed:
+            ids = []
+            for v in _split(raw):
+                found = codes.resolve(col, v)
+                if found is None:
                     issues.append(CsvIssue("unknown_value", row=row_no, column=col, value=v))
-            data[col] = ids
+                else:
+                    ids.append(found)
+            data[col] = list(dict.fromkeys(ids))
         elif col in SINGLE_IDS:
-            allowed = {m.value for m in SINGLE_IDS[col]}
-            if raw and raw not in allowed:
+            found = codes.resolve(col, raw) if raw else None
+            if raw and found is None:
                 issues.append(CsvIssue("unknown_value", row=row_no, column=col, value=raw))
-            data[col] = raw or None
+            data[col] = found
         else:
             if col in MAX_LENGTH and len(raw) > MAX_LENGTH[col]:
                 issues.append(
@@ -388,11 +430,16 @@ def _validate_row(
     return InitiativeBase.model_validate(data), []
 
 
-def parse_records(text: str) -> tuple[InitiativeRecord, ...]:
+def parse_records(text: str, codebook: Codebook | None = None) -> tuple[InitiativeRecord, ...]:
     """A CSV text as in-memory records with ids 1..n, without touching a database
     (for analysing an upload, and for tests and benchmarks)."""
+    return to_records(parse_csv(text, codebook))
+
+
+def to_records(items: Iterable[InitiativeBase]) -> tuple[InitiativeRecord, ...]:
+    """Parsed rows as in-memory records with ids 1..n."""
     records = []
-    for n, item in enumerate(parse_csv(text), start=1):
+    for n, item in enumerate(items, start=1):
         row = Initiative.model_validate(item)
         row.id = n
         records.append(row.to_record())

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,13 +15,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from app.catalogue.columns import Codebook
 from app.catalogue.csvio import (
     CsvImportError,
-    CsvIssue,
     SafeCsvWriter,
-    parse_records,
+    parse_csv,
+    to_records,
     write_csv,
 )
+from app.catalogue.models import InitiativeBase
 from app.catalogue.records import InitiativeRecord
 from app.catalogue.service import initiatives_by_ids
 from app.core.i18n import current_language, set_language
@@ -39,6 +42,16 @@ from app.landscape.view import (
     overview,
 )
 from app.web.templating import is_htmx, render
+from app.web.upload_support import (
+    MAX_ROWS,
+    TEMPLATE_NAME,
+    DatasetError,
+    codebook_context,
+    decode_dataset,
+    encode_dataset,
+    issue_text,
+    template_csv,
+)
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
@@ -336,62 +349,107 @@ def crosstab_csv(request: Request) -> Response:
     )
 
 
-def _issue_text(issue: CsvIssue) -> str:
-    where = ""
-    if issue.row is not None:
-        where = _("rij {row}").format(row=issue.row)
-        if issue.column:
-            where += ", " + _("kolom '{column}'").format(column=issue.column)
-        where += ": "
-    texts = {
-        "empty_file": _("het bestand is leeg: de eerste rij moet de kolomnamen bevatten"),
-        "not_csv": _("geen geldig CSV-bestand"),
-        "unknown_columns": _("onbekende kolom(men): {value}"),
-        "duplicate_columns": _("dubbele kolom(men): {value}"),
-        "missing_name_column": _("de verplichte kolom 'name' ontbreekt"),
-        "cell_count": _("{extra} cellen verwacht, {value} gevonden"),
-        "unknown_value": _("onbekende waarde '{value}'"),
-        "too_long": _("langer dan {extra} tekens"),
-        "name_required": _("een naam is verplicht"),
-        "bad_website": _("'{value}' is geen http(s)-adres"),
-        "bad_phone": _("'{value}' is geen telefoonnummer (enkel cijfers, spaties en + . / ( ) -)"),
-        "bad_email": _("'{value}' is geen e-mailadres"),
-        "bad_date": _("'{value}' is geen datum in de vorm JJJJ-MM-DD"),
-        "future_date": _("'{value}' ligt in de toekomst"),
-        "too_many": _("gestopt na {extra} fouten"),
-    }
-    return where + texts[issue.code].format(value=issue.value or "", extra=issue.extra or "")
+def _codebook(request: Request) -> Codebook:
+    return Codebook.from_knowledge(request.app.state.knowledge)
+
+
+def _upload_error_page(request: Request, lang: str, errors: list[str]) -> HTMLResponse:
+    all_records = catalogue_records(request)
+    context = _dashboard_context(request, all_records, all_records, Filters(), {}, lang)
+    context["upload_errors"] = errors
+    return render(request, "landscape.html", context, status_code=200)
+
+
+async def _read_upload(
+    upload_file: UploadFile, codebook: Codebook, lang: str
+) -> tuple[list[InitiativeBase], list[str]]:
+    """The rows of an uploaded file, or the messages that say what is wrong with it."""
+    data = await upload_file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return [], [_("Het bestand is groter dan 2 MB.")]
+    try:
+        items = parse_csv(data.decode("utf-8"), codebook)
+    except UnicodeDecodeError:
+        return [], [_("Het bestand is geen UTF-8-tekst. Bewaar het als CSV UTF-8.")]
+    except CsvImportError as exc:
+        return [], [issue_text(i, codebook, lang) for i in exc.issues]
+    if len(items) > MAX_ROWS:
+        message = _("Het bestand telt {n} initiatieven; we analyseren er hoogstens {max}.")
+        return [], [message.format(n=len(items), max=MAX_ROWS)]
+    return items, []
+
+
+def _read_dataset(token: str, codebook: Codebook) -> tuple[list[InitiativeBase], list[str]]:
+    """The rows an analysis page posted back, validated again like a new upload."""
+    try:
+        items = parse_csv(decode_dataset(token), codebook)
+    except (DatasetError, CsvImportError):
+        items = []
+    if not items or len(items) > MAX_ROWS:
+        return [], [_("De gegevens van de analyse zijn onleesbaar. Laad het bestand opnieuw op.")]
+    return items, []
 
 
 @router.post("/landschap/upload", response_class=HTMLResponse)
 async def upload(request: Request) -> HTMLResponse:
-    """Analyse a municipality's own survey export without adding it to the catalogue."""
+    """Analyse a municipality's own survey export without adding it to the catalogue.
+
+    A first post carries the file; the analysis page then posts the parsed rows back
+    (`dataset`) with its filters and crosstab, so that nothing is kept on the server."""
     lang = _lang(request)
-    all_records = catalogue_records(request)
-    async with request.form() as form:
+    codebook = _codebook(request)
+    async with request.form(max_part_size=MAX_UPLOAD_BYTES + 64 * 1024) as form:
         upload_file = form.get("file")
-        upload_errors: list[str] = []
-        records: list[InitiativeRecord] = []
-        name = None
-        if not isinstance(upload_file, UploadFile) or not upload_file.filename:
-            upload_errors.append(_("Kies een CSV-bestand om te analyseren."))
-        else:
+        token = form.get("dataset")
+        name = str(form.get("dataset_name") or "")[:200]
+        fields = [
+            (k, v)
+            for k, v in form.multi_items()
+            if isinstance(v, str) and k not in ("file", "dataset", "dataset_name")
+        ]
+        if form.get("clear"):  # "Wis filters": the whole file again
+            fields = []
+        if isinstance(upload_file, UploadFile) and upload_file.filename:
             name = upload_file.filename
-            data = await upload_file.read(MAX_UPLOAD_BYTES + 1)
-            if len(data) > MAX_UPLOAD_BYTES:
-                upload_errors.append(_("Het bestand is groter dan 2 MB."))
-            else:
-                try:
-                    records = list(parse_records(data.decode("utf-8")))
-                except UnicodeDecodeError:
-                    upload_errors.append(
-                        _("Het bestand is geen UTF-8-tekst. Bewaar het als CSV UTF-8.")
-                    )
-                except CsvImportError as exc:
-                    upload_errors.extend(_issue_text(i) for i in exc.issues)
-    if upload_errors:
-        context = _dashboard_context(request, all_records, all_records, Filters(), {}, lang)
-        context["upload_errors"] = upload_errors
-        return render(request, "landscape.html", context, status_code=200)
-    context = _dashboard_context(request, records, records, Filters(), {}, lang, uploaded=name)
+            items, errors = await _read_upload(upload_file, codebook, lang)
+        elif isinstance(token, str) and token:
+            items, errors = _read_dataset(token, codebook)
+        else:
+            items, errors = [], [_("Kies een CSV-bestand om te analyseren.")]
+    if errors:
+        return _upload_error_page(request, lang, errors)
+    records = to_records(items)
+    # The posted filters read as the landscape page reads its query string.
+    view = Request({**request.scope, "query_string": urlencode(fields).encode()}, request.receive)
+    sel = _select(view, records)
+    context = _dashboard_context(
+        view,
+        sel.records,
+        records,
+        sel.filters,
+        sel.errors,
+        lang,
+        uploaded=name or _("zonder naam"),
+        municipality=_municipality_view(view, sel, records, lang),
+    )
+    context["dataset"] = encode_dataset(items)
     return render(request, "landscape.html", context)
+
+
+@router.get("/landschap/sjabloon.csv")
+def upload_template(request: Request) -> Response:
+    """The template for an own survey: Dutch column names and one example row."""
+    body = template_csv(_codebook(request), date.today())
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_NAME}"'},
+    )
+
+
+@router.get("/landschap/codeboek", response_class=HTMLResponse)
+def upload_codebook(request: Request) -> HTMLResponse:
+    """Every column of the template and every value a coded column accepts."""
+    lang = _lang(request)
+    context = codebook_context(_codebook(request), lang)
+    return render(request, "landscape_codebook.html", context)
