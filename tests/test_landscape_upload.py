@@ -173,18 +173,18 @@ def test_codebook_lists_every_column_and_every_id(client: TestClient, knowledge:
     page = html.unescape(r.text)
     assert 'href="/landschap/sjabloon.csv"' in page
     for column in COLUMN_TABLE:
-        row = re.search(rf'<tr id="column-{column.name}">(.*?)</tr>', page, re.S)
+        row = re.search(rf'<tr id="column-{column.name}"[^>]*>(.*?)</tr>', page, re.S)
         assert row, column.name
-        assert f'<th scope="row">{column.dutch}</th>' in row[1]
+        assert f'<th scope="row" role="rowheader">{column.dutch}</th>' in row[1]
         assert f"<code>{column.name}</code>" in row[1]
     assert {c.name for c in COLUMN_TABLE} == set(ALL_COLUMNS)
     codebook = Codebook.from_knowledge(knowledge)
     for facet, enum in INITIATIVE_FACETS.items():
         for member in enum:
-            row = re.search(rf'<tr id="code-{facet}-{member.value}">(.*?)</tr>', page, re.S)
+            row = re.search(rf'<tr id="code-{facet}-{member.value}"[^>]*>(.*?)</tr>', page, re.S)
             assert row, (facet, member.value)
             label = codebook.label(facet, member.value, "nl")
-            assert f'<th scope="row">{label}</th>' in row[1]
+            assert f'<th scope="row" role="rowheader">{label}</th>' in row[1]
             assert f"<code>{member.value}</code>" in row[1]
     assert 'id="codes-age_groups"' in page and "Ouderen (60+)" in page
     # Every label in the codebook is read back as its id.
@@ -197,7 +197,7 @@ def test_codebook_lists_every_column_and_every_id(client: TestClient, knowledge:
 
 def test_codebook_in_english(client: TestClient) -> None:
     page = html.unescape(client.get("/landschap/codeboek?lang=en").text)
-    assert '<th scope="row">Older people (60+)</th>' in page
+    assert 'role="rowheader">Older people (60+)</th>' in page
 
 
 def test_upload_page_links_template_and_codebook(client: TestClient) -> None:

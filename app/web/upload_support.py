@@ -20,6 +20,7 @@ from typing import Any
 from app.catalogue.columns import (
     BY_NAME,
     COLUMN_TABLE,
+    EXAMPLE_CODES,
     MULTI_SEPARATOR,
     Codebook,
     column_meanings,
@@ -135,7 +136,7 @@ def codebook_context(codebook: Codebook, lang: str) -> dict[str, Any]:
                 for code in codes
             ],
             "example": f"{MULTI_SEPARATOR} ".join(
-                code.label(lang) for code in codes[: 2 if BY_NAME[name].kind == "many" else 1]
+                codebook.label(name, i, lang) for i in EXAMPLE_CODES.get(name, (codes[0].id,))
             ),
         }
         for c in COLUMN_TABLE
