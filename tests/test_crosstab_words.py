@@ -13,11 +13,9 @@ from fastapi.testclient import TestClient
 
 from app.catalogue.records import InitiativeRecord
 from app.core.config import Settings
-from app.landscape import explain, gaps, wording
 from app.landscape.explain import describe_crosstab, verdict
 from app.landscape.service import Cell, crosstab
 from app.main import create_app
-from tests.landscape_words_en import with_english
 
 REPORT133 = Path(__file__).resolve().parent / "fixtures" / "report133.csv"
 MEETING = Cell("elements", "meeting")
@@ -64,12 +62,6 @@ def say(a: int, b: int, c: int, d: int, lang: str = "nl") -> str:
     result = crosstab(table(a, b, c, d), MEETING, OLDER)
     labels = (MEETING_NL, OLDER_NL) if lang == "nl" else (MEETING_EN, OLDER_EN)
     return describe_crosstab(result, *labels, lang)
-
-
-@pytest.fixture
-def english(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (wording, explain, gaps):
-        monkeypatch.setattr(module, "translations", with_english)
 
 
 # --------------------------------------------------------------------------------------
@@ -143,7 +135,7 @@ def test_nothing_to_compare_is_said_plainly(
     assert say(*cells).startswith(expected)
 
 
-def test_english(english: None) -> None:
+def test_english() -> None:
     assert say(64, 31, 13, 25, "en") == (
         "‘Meeting people / social contact’ is more common among initiatives for older "
         "people (60+) than among the other initiatives (83% against 55%); the difference "
@@ -178,7 +170,7 @@ def test_api_adds_the_sentence_and_keeps_every_field(report_client: TestClient) 
     assert body["p_fisher"] is None
 
 
-def test_api_sentence_follows_lang(report_client: TestClient, english: None) -> None:
+def test_api_sentence_follows_lang(report_client: TestClient) -> None:
     body = report_client.get(
         "/api/v1/landscape/crosstab",
         params={"row": "elements:social_support", "col": "age_groups:children", "lang": "en"},
