@@ -1,4 +1,4 @@
-# Production image: the same install as `make run`, served by uvicorn.
+# Production image: the same install as `make run`, served by `python -m app serve`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -22,4 +22,6 @@ RUN useradd --system --home-dir /srv/eenzaamheidswijzer app \
     && mkdir instance && chown app instance
 USER app
 EXPOSE 8000
+# Worker processes: WEB_CONCURRENCY (e.g. `docker run -e WEB_CONCURRENCY=4`), else one per
+# CPU; the database is upgraded and seeded once before they start.
 CMD ["python", "-m", "app", "serve", "--host", "0.0.0.0", "--port", "8000"]

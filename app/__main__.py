@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -121,20 +122,62 @@ def _cmd_db_current(args: argparse.Namespace) -> int:
     return 0
 
 
+def default_workers(web_concurrency: int | None) -> int:
+    """WEB_CONCURRENCY when set, else one worker per CPU this process may use."""
+    if web_concurrency is not None:
+        return web_concurrency
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from alembic.util import CommandError
+    from sqlalchemy.exc import OperationalError
 
     from app.advice.knowledge import KnowledgeError
+    from app.core.config import get_settings
+    from app.core.db import make_engine
+    from app.migrations import SchemaError
 
+    workers = (
+        args.workers
+        if args.workers is not None
+        else default_workers(get_settings().web_concurrency)
+    )
+    if workers < 1:
+        print("error: the number of workers must be at least 1", file=sys.stderr)
+        return 2
+    # The workers only serve: migrating and seeding happen once, here, before any starts
+    # (two workers seeding an empty database at once would each add the catalogue).
+    os.environ["PREPARE_DATABASE"] = "false"
+    get_settings.cache_clear()
+    settings = get_settings()
     try:
-        from app.main import app
+        from app.main import app, prepare_database
     except KnowledgeError as exc:
         print(f"error: the rules are invalid: {exc}", file=sys.stderr)
         return 1
-    # No uvicorn access log: it prints the query string, which may carry intake answers.
-    # app.core.access_log logs each request with an allow-list of fields instead.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False)
-    return 0
+    engine = make_engine(settings.database_url)
+    try:
+        prepare_database(engine, settings)
+    except (SchemaError, OperationalError, CommandError) as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        print(f"error: {where}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if workers == 1:
+        import uvicorn
+
+        # No uvicorn access log: it prints the query string, which may carry intake answers.
+        # app.core.access_log logs each request with an allow-list of fields instead.
+        uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False)
+        return 0
+    from app.server import serve_workers
+
+    return serve_workers(app, host=args.host, port=args.port, workers=workers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     srv = sub.add_parser("serve", help="serve the web application")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: WEB_CONCURRENCY, else one per CPU)",
+    )
     srv.set_defaults(func=_cmd_serve)
 
     args = parser.parse_args(argv)

@@ -6,8 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.advice.knowledge import load_knowledge
@@ -35,6 +37,15 @@ from app.web.templating import STATIC_DIR
 log = logging.getLogger("eenzaamheidswijzer")
 
 
+def prepare_database(engine: Engine, settings: Settings) -> None:
+    """Migrate the schema to the newest revision and seed an empty catalogue."""
+    init_db(engine)
+    if settings.seed_catalogue:
+        result = seed_if_empty(engine, settings.catalogue_csv)
+        if result is not None:
+            log.info("seeded the catalogue with %d initiatives", result.created)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; the rules are validated before it serves anything."""
     settings = settings or get_settings()
@@ -44,15 +55,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        init_db(engine)
-        if settings.seed_catalogue:
-            result = seed_if_empty(engine, settings.catalogue_csv)
-            if result is not None:
-                log.info("seeded the catalogue with %d initiatives", result.created)
+        # `python -m app serve` prepares the database once, before its workers start.
+        if settings.prepare_database:
+            prepare_database(engine, settings)
         app.state.engine = engine
-        app.state.catalogue = CatalogueSnapshot(engine, settings.catalogue_ttl_seconds)
-        yield
-        engine.dispose()
+        catalogue = CatalogueSnapshot(engine, settings.catalogue_check_seconds)
+        # Loaded before the first request; later versions load in the background.
+        await anyio.to_thread.run_sync(catalogue.start)
+        app.state.catalogue = catalogue
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(catalogue.stop)
+            engine.dispose()
 
     app = FastAPI(
         title="Eenzaamheidswijzer",

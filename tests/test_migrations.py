@@ -136,7 +136,7 @@ def test_revisions_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [head_revision()]
     ids = [s.revision for s in script.walk_revisions("base", "heads")]
-    assert ids == ["0003", "0002", BASELINE_REVISION]
+    assert ids == ["0004", "0003", "0002", BASELINE_REVISION]
 
 
 def test_upgrade_on_empty_in_memory_sqlite_matches_models() -> None:
@@ -148,11 +148,13 @@ def test_upgrade_on_empty_sqlite_file_matches_models(tmp_path: Path) -> None:
 
 
 def test_comparison_sees_a_missing_column() -> None:
-    """The comparison the other tests rely on does notice the columns of revisions 0002-3."""
+    """The comparison the other tests rely on does notice the columns of revisions 0002-3
+    and the table of revision 0004."""
     engine = make_engine("sqlite://")
     migrate_to(engine, BASELINE_REVISION)
     diff = schema_differences(engine)
-    assert {d[0] for d in diff} == {"add_column", "add_index"}
+    assert {d[0] for d in diff} == {"add_column", "add_index", "add_table"}
+    assert [d[1].name for d in diff if d[0] == "add_table"] == ["catalogue_version"]
     assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {"dedupe_key"}
     assert [d[1].name for d in diff if d[0] == "add_index"] == ["ix_initiative_dedupe_key"]
 

@@ -29,6 +29,7 @@ from sqlmodel import Session, delete, select
 from app.catalogue.columns import Codebook, column_for, default_codebook
 from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase, catalogue_key
 from app.catalogue.records import InitiativeRecord
+from app.catalogue.version import bump_version
 from app.core.db import begin_exclusive
 from app.domain.vocabulary import INITIATIVE_FACETS, SINGLE_VALUED_FACETS
 
@@ -486,6 +487,8 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
                 session.add(current)
                 result.updated += 1
             result.names.append(item.name)
+        # In the same transaction: every worker sees the new version with the new rows.
+        bump_version(session)
         session.commit()
     except Exception:
         session.rollback()

@@ -134,3 +134,16 @@ class SavedIntake(SQLModel, table=True):
     # Only an official name from data/municipalities.csv (service.official_municipality).
     municipality: str | None = Field(default=None, max_length=80)
     advised: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """One row (id 1) whose version goes up in the same transaction as every change of the
+    initiatives (csvio.import_initiatives): each worker compares it with the version of its
+    in-memory snapshot (service.CatalogueSnapshot), one tiny SELECT, to see that it is out
+    of date."""
+
+    __tablename__ = "catalogue_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=1)
+    changed_at: datetime = Field(default_factory=_now)

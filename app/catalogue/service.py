@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 import secrets
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, select
 
 from app.advice.models import Advice
 from app.catalogue.csvio import ImportResult, import_initiatives
 from app.catalogue.models import Initiative, SavedIntake
 from app.catalogue.records import InitiativeRecord
+from app.catalogue.version import read_version
 from app.domain.intake import Intake
 from app.domain.places import load_places
+
+log = logging.getLogger("eenzaamheidswijzer")
 
 
 def count_initiatives(session: Session) -> int:
@@ -141,29 +146,94 @@ def withdraw_anonymous(engine: Engine, code: str) -> bool:
 
 
 class CatalogueSnapshot:
-    """An immutable copy of the catalogue for matching and the landscape, reloaded after
-    `ttl` seconds, so that an advice does not query the database."""
+    """The catalogue in memory for matching and the landscape, so that a request does not
+    query the database: loaded at start-up, then again only when the catalogue's version
+    (app.catalogue.version) changes, never on a timer.
 
-    def __init__(self, engine: Engine, ttl: float) -> None:
+    A watcher thread (start/stop) reads the version every `check_seconds`, one tiny SELECT,
+    and builds a new snapshot beside the old one; requests keep using the old one until
+    the new one replaces it in a single assignment. A snapshot is never mixed: a request
+    that reads it once gets one version of the catalogue.
+    """
+
+    def __init__(self, engine: Engine, check_seconds: float) -> None:
         self._engine = engine
-        self._ttl = ttl
-        self._records: tuple[InitiativeRecord, ...] | None = None
-        self._loaded_at = 0.0
-        self._lock = threading.Lock()
+        self._check_seconds = check_seconds
+        # (version, records), replaced as a whole.
+        self._current: tuple[int, tuple[InitiativeRecord, ...]] | None = None
+        self._load_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def get(self) -> Sequence[InitiativeRecord]:
-        records = self.peek()
-        if records is not None:
-            return records
-        with self._lock:
-            if self._records is None or time.monotonic() - self._loaded_at >= self._ttl:
-                self._records = load_records(self._engine)
-                self._loaded_at = time.monotonic()
-            return self._records
+        """The snapshot (loaded now if it never was)."""
+        current = self._current
+        if current is None:
+            current = self._load()
+        return current[1]
 
     def peek(self) -> Sequence[InitiativeRecord] | None:
-        """The snapshot when it is fresh, else None (without touching the database)."""
-        records = self._records
-        if records is not None and time.monotonic() - self._loaded_at < self._ttl:
-            return records
-        return None
+        """The snapshot, or None before the first load (without touching the database)."""
+        current = self._current
+        return None if current is None else current[1]
+
+    @property
+    def version(self) -> int | None:
+        """The catalogue version the snapshot holds (None before the first load)."""
+        current = self._current
+        return None if current is None else current[0]
+
+    def refresh(self) -> bool:
+        """Load the catalogue again when the database holds another version; True if so."""
+        with self._engine.connect() as conn:
+            latest = read_version(conn)
+        current = self._current
+        if current is not None and current[0] == latest:
+            return False
+        self._load()
+        return True
+
+    def start(self) -> None:
+        """Load the catalogue, then watch its version in a daemon thread.
+
+        An in-memory database (one shared connection) is not watched: only this process
+        can change it, and a second thread must not share its connection.
+        """
+        self.get()
+        if self._check_seconds <= 0 or isinstance(self._engine.pool, StaticPool):
+            return
+        self._stop.clear()
+        self._watcher = threading.Thread(target=self._watch, name="catalogue-watcher", daemon=True)
+        self._watcher.start()
+
+    def stop(self) -> None:
+        """End the watcher (a load in progress finishes first)."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+            self._watcher = None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._check_seconds):
+            try:
+                self.refresh()
+            except SQLAlchemyError as exc:
+                # The old snapshot stays in use; the next check tries again.
+                log.warning("could not check the catalogue version (%s)", type(exc).__name__)
+
+    def _load(self) -> tuple[int, tuple[InitiativeRecord, ...]]:
+        with self._load_lock:
+            # The version first: if an import commits between the two reads, the snapshot
+            # holds the newer rows under the older number and is merely loaded once more.
+            with self._engine.connect() as conn:
+                version = read_version(conn)
+            current = self._current
+            if current is not None and current[0] == version:
+                return current  # another thread loaded it meanwhile
+            current = (version, load_records(self._engine))
+            # Tens of thousands of long-lived objects: out of the collector's way, so that
+            # its full collections do not walk them again and again.
+            gc.collect()
+            gc.freeze()
+            self._current = current
+            return current

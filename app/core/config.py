@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -17,15 +18,28 @@ class Settings(BaseSettings):
     rules_dir: Path = REPO_ROOT / "rules"
     catalogue_csv: Path = REPO_ROOT / "data" / "initiatives.csv"
     seed_catalogue: bool = True
+    # Migrate and seed in the app's lifespan. `python -m app serve` does both once, before
+    # its workers start, and turns this off for them (no two workers seeding at once).
+    prepare_database: bool = True
+    # Worker processes of `python -m app serve` when --workers is not given (the usual
+    # variable of Docker images and platforms); unset: one per CPU.
+    web_concurrency: int | None = None
     # Largest request body accepted, in bytes (an intake is well under 2 KB).
     max_body_bytes: int = 64 * 1024
-    # Seconds the in-memory catalogue snapshot used for matching stays fresh.
-    catalogue_ttl_seconds: float = 10.0
+    # How often each worker asks the database whether the catalogue changed (one tiny
+    # SELECT); a change is loaded in the background while requests use the old snapshot.
+    catalogue_check_seconds: float = 0.5
     # Anonymous saves (and withdrawals) per network address, and over all addresses, in
     # a sliding window: enough for a team, not for a script (issue 8: 500 saves in 5 s).
     save_limit_per_client: int = 10
     save_limit_overall: int = 120
     save_limit_window_seconds: float = 60.0
+
+    @field_validator("web_concurrency", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """WEB_CONCURRENCY="" (set but empty, as some platforms do) means unset."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @lru_cache

@@ -247,7 +247,9 @@ async def save_anonymous_page(request: Request) -> Response:
         # The step that needs fixing, with its message; the answers stay in the form.
         return _render_step(request, invalid[0], answers, invalid[1], request.app.state.knowledge)
     intake = to_intake(answers)
-    advice = advise(
+    # Off the event loop: matching walks the whole catalogue.
+    advice = await run_in_threadpool(
+        advise,
         intake,
         request.app.state.knowledge,
         request.app.state.catalogue.get(),

@@ -24,15 +24,14 @@ BEFORE_ROUTE_ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-# async: the engine is pure and takes a fraction of a millisecond, less than a hop to the
-# thread pool would cost.
 @router.post("/advice", response_model=Advice, responses=BEFORE_ROUTE_ERRORS)
 async def post_advice(intake: Intake, request: Request, lang: Lang = "nl") -> Response:
     """Compute the advice for one intake. Nothing of the intake is stored or logged."""
     state = request.app.state
-    catalogue = state.catalogue.peek()
-    if catalogue is None:  # stale: reload from the database off the event loop
-        catalogue = await run_in_threadpool(state.catalogue.get)
-    advice = advise(intake, state.knowledge, catalogue, lang=lang)
+    # In the thread pool: matching walks the whole catalogue (100 000 initiatives for all
+    # of Flanders), which must not hold up the event loop and the other requests.
+    advice = await run_in_threadpool(
+        advise, intake, state.knowledge, state.catalogue.get(), lang=lang
+    )
     # The engine's output is already a validated Advice: serialise it once, directly.
     return Response(advice.model_dump_json(), media_type="application/json")

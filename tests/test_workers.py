@@ -1,0 +1,69 @@
+"""`python -m app serve --workers N`: the database is prepared once, before the workers start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.catalogue.csvio import parse_csv
+from app.core.db import make_engine
+from tests import test_postgres
+from tests.conftest import CATALOGUE_CSV, sqlite_url
+from tests.serving import serving
+
+pg_url = test_postgres.pg_url
+
+SHIPPED = len(parse_csv(CATALOGUE_CSV.read_text(encoding="utf-8")))
+
+
+def count_initiatives(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM initiative")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def assert_seeded_once(database_url: str, log_path: Path) -> None:
+    with serving(database_url, log_path, "--workers", "2") as server:
+        assert server.log().count("Booting worker") == 2
+        # Either worker may answer: ask on new connections, a few times.
+        for _ in range(6):
+            r = httpx.get(f"{server.url}/api/v1/initiatives", headers={"Connection": "close"})
+            assert r.json()["total"] == SHIPPED
+    assert count_initiatives(database_url) == SHIPPED
+    assert server.log().count("seeded the catalogue") == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_workers_seed_an_empty_sqlite_database_once(tmp_path: Path, attempt: int) -> None:
+    assert_seeded_once(sqlite_url(tmp_path / "empty.db"), tmp_path / "server.log")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_workers_seed_an_empty_postgres_database_once(
+    pg_url: str, tmp_path: Path, attempt: int
+) -> None:
+    assert_seeded_once(pg_url, tmp_path / "server.log")
+
+
+def test_web_concurrency_sets_the_workers(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "app.db")
+    with serving(url, tmp_path / "server.log", WEB_CONCURRENCY="2") as server:
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        assert server.log().count("Booting worker") == 2
+    assert server.process.returncode == 0
+
+
+def test_workers_option_wins_over_web_concurrency(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "app.db")
+    with serving(url, tmp_path / "server.log", "--workers", "1", WEB_CONCURRENCY="2") as server:
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        # One worker is plain uvicorn in this process.
+        assert "Booting worker" not in server.log()
+    assert count_initiatives(url) == SHIPPED
