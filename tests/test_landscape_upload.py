@@ -279,3 +279,23 @@ def test_row_limit(client: TestClient) -> None:
     assert _errors(_upload(client, body)) == [
         "Het bestand telt 5001 initiatieven; we analyseren er hoogstens 5000."
     ]
+
+
+def test_language_switch_keeps_the_uploaded_rows_and_filters(client: TestClient) -> None:
+    token = _dataset(_upload(client, _own_file(), "geel.csv"))
+    page = html.unescape(
+        client.post("/landschap/upload", data={"dataset": token, "age_groups": "older"}).text
+    )
+    switch = re.search(
+        r'<form class="lang-switch" method="post" action="([^"]+)"(.*?)</form>', page, re.S
+    )
+    assert switch and switch[1] == "/landschap/upload?lang=en"
+    carried = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', switch[2]))
+    assert carried["dataset"] == token and carried["age_groups"] == "older"
+    r = client.post(switch[1], data=carried)
+    assert "2 of 3 initiatives" in r.text and '<html lang="en"' in r.text
+
+
+def test_reloading_an_analysis_by_address_goes_back_to_the_upload(client: TestClient) -> None:
+    r = client.get("/landschap/upload", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/landschap#upload"

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from app.catalogue.columns import Codebook
@@ -433,7 +433,19 @@ async def upload(request: Request) -> HTMLResponse:
         municipality=_municipality_view(view, sel, records, lang),
     )
     context["dataset"] = encode_dataset(items)
+    # The language switch posts the rows and the view along, like the other forms.
+    context["upload_carry"] = [
+        ("dataset", context["dataset"]),
+        ("dataset_name", context["uploaded"]),
+        *fields,
+    ]
     return render(request, "landscape.html", context)
+
+
+@router.get("/landschap/upload")
+def upload_again() -> RedirectResponse:
+    """A reload or bookmark of an analysis: the rows were never kept, so upload again."""
+    return RedirectResponse("/landschap#upload", status_code=303)
 
 
 @router.get("/landschap/sjabloon.csv")

@@ -97,6 +97,11 @@ def test_template_upload_and_analysis(
     page.locator("#crosstab").screenshot(path=str(SHOTS / f"crosstab-{width}.png"))
     _no_overflow(page)
 
+    # The language switch posts the rows along: the same analysis, in English.
+    page.locator(".lang-switch button").click()
+    expect(page.locator(".summary")).to_contain_text("1 of 2 initiatives")
+    expect(page.locator("#f-age_groups")).to_have_value("older")
+
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_codebook_from_the_upload_section(
@@ -110,6 +115,9 @@ def test_codebook_from_the_upload_section(
     expect(page.locator("#column-age_groups")).to_contain_text("Leeftijdsgroepen")
     expect(page.locator("#code-age_groups-older")).to_contain_text("Ouderen (60+)")
     page.screenshot(path=str(SHOTS / f"codebook-{width}.png"), full_page=False)
+    from tests.browser.test_accessibility import assert_accessible
+
+    assert_accessible(page)
     page.locator("#codes-elements").screenshot(path=str(SHOTS / f"codebook-elements-{width}.png"))
     _no_overflow(page)
 
