@@ -49,6 +49,15 @@ def _fill_template(template: str) -> str:
     return out.getvalue()
 
 
+def _own_bytes() -> bytes:
+    header = list(dict.fromkeys(k for row in OWN_ROWS for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    writer.writerows([[row.get(h, "") for h in header] for row in OWN_ROWS])
+    return out.getvalue().encode("utf-8")
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_template_upload_and_analysis(
     new_context: Callable[..., BrowserContext], width: int, tmp_path: Path
@@ -141,6 +150,13 @@ def test_nothing_wider_than_a_small_phone_after_an_upload_error(
         "Rij 2, kolom ‘Leeftijdsgroepen’: ‘pubers’ is geen gekende waarde"
     )
     page.locator("#upload").screenshot(path=str(SHOTS / "error-360.png"))
+    _no_overflow(page)
+    # The analysis of a good file is no wider either.
+    page.locator("#f-file").set_input_files(
+        files=[{"name": "goed.csv", "mimeType": "text/csv", "buffer": _own_bytes()}]
+    )
+    page.get_by_role("button", name="Analyseer").click()
+    expect(page.locator(".summary")).to_contain_text("2 van 2 initiatieven")
     _no_overflow(page)
     page.goto("/landschap/codeboek")
     _no_overflow(page)
