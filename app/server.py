@@ -1,13 +1,14 @@
 """Several worker processes: gunicorn's arbiter with uvicorn workers (`serve --workers N`).
 
 gunicorn binds the socket once, with TCP_NODELAY (uvicorn's own `--workers` socket lacks it,
-which holds every keep-alive response back ~40 ms for a delayed ACK), restarts a worker
-that dies and hands out connections to whichever worker accepts first.
+which holds every keep-alive response back ~40 ms for a delayed ACK) and restarts a worker
+that dies; each worker adds a socket of its own so that connections are spread (Worker).
 """
 
 from __future__ import annotations
 
 import gc
+import socket
 import warnings
 from typing import Any
 
@@ -29,9 +30,42 @@ KEEPALIVE_S = 5
 
 
 class Worker(UvicornWorker):
+    """A uvicorn worker that also listens on a socket of its own (SO_REUSEPORT).
+
+    On the one shared socket, the worker that wakes first accepts every connection waiting
+    (asyncio accepts in batches): eight keep-alive clients that connect at once all end up
+    on one worker. The kernel spreads new connections over the sockets of a SO_REUSEPORT
+    group by their addresses, so each worker gets its share; the shared socket stays in
+    the group and every worker keeps accepting from it too.
+    """
+
     # No access log: uvicorn's prints the query string; app.core.access_log logs each
     # request with an allow-list of fields instead. (A plain dict, as uvicorn declares it.)
     CONFIG_KWARGS: dict[str, Any] = {"loop": "auto", "http": "auto", "access_log": False}  # noqa: RUF012
+
+    sockets: list[Any]  # set by gunicorn's Worker (untyped)
+
+    def run(self) -> None:
+        own = [_own_listener(s, self.cfg.backlog) for s in self.sockets if _is_tcp(s)]
+        self.sockets = [*own, *self.sockets]
+        super().run()
+
+
+def _is_tcp(sock: Any) -> bool:
+    return bool(sock.family in (socket.AF_INET, socket.AF_INET6))
+
+
+def _own_listener(shared: Any, backlog: int) -> socket.socket:
+    """A listening socket on the shared socket's address, in its SO_REUSEPORT group."""
+    sock = socket.socket(shared.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    # Without it every keep-alive response waits ~40 ms for a delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(shared.getsockname())
+    sock.listen(backlog)
+    sock.setblocking(False)
+    return sock
 
 
 class WorkersApplication(BaseApplication):  # type: ignore[misc]
@@ -62,6 +96,8 @@ def serve_workers(app: FastAPI, *, host: str, port: int, workers: int) -> int:
         # The app (rules, templates) is imported here once and shared by the workers.
         "preload_app": True,
         "accesslog": None,
+        # The shared socket joins each worker's own one in a SO_REUSEPORT group (Worker).
+        "reuse_port": True,
         # No control socket in $HOME: not needed, and two servers would share its path.
         "control_socket_disable": True,
     }
