@@ -12,10 +12,15 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
+
 from app.advice.models import InitiativeMatch
+from app.catalogue.index import CatalogueIndex, catalogue_index, top_positions
 from app.catalogue.records import InitiativeRecord
 from app.domain.places import Municipality, Places, Proximity, load_places
 
@@ -103,6 +108,29 @@ def _name_words(name: str) -> frozenset[str]:
     return frozenset(re.findall(r"[\w-]+", _norm(name)))
 
 
+# From this many records on, matching reads the snapshot's index (app.catalogue.index)
+# instead of visiting every record; below it a plain loop is as fast.
+INDEX_MIN_RECORDS = 128
+
+# (tier, -score, name, id, record, place): sorting these gives the order shown.
+Entry = tuple[int, float, str, int, InitiativeRecord, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """One request, prepared: what every initiative is filtered, scored and explained by."""
+
+    req: MatchRequest
+    top: float
+    plan: frozenset[str]
+    groups: frozenset[str]
+    risks: frozenset[str]
+    fit_table: Mapping[str, float]
+    advised_order: Mapping[str, int]
+    home: Municipality | None
+    places: Places
+
+
 def match_initiatives(
     req: MatchRequest,
     catalogue: Iterable[InitiativeRecord],
@@ -114,115 +142,329 @@ def match_initiatives(
 
     `label(section, id)` gives a display label (sections: elements, dimensions, risk_factors);
     `phrases` are the sentences of rules/phrases.yaml in the advice's language.
+    A snapshot (a tuple) of INDEX_MIN_RECORDS or more is matched through its index; the
+    result is the same as match_initiatives_linear's.
     """
+    indexed = isinstance(catalogue, tuple) and len(catalogue) >= INDEX_MIN_RECORDS
+    return _match(req, catalogue, label, phrases, places, indexed)
+
+
+def match_initiatives_linear(
+    req: MatchRequest,
+    catalogue: Iterable[InitiativeRecord],
+    label: Callable[[str, str], str],
+    phrases: Mapping[str, str],
+    places: Places | None = None,
+) -> Matches:
+    """match_initiatives by visiting every record (the reference; used below the threshold)."""
+    return _match(req, catalogue, label, phrases, places, indexed=False)
+
+
+def match_initiatives_indexed(
+    req: MatchRequest,
+    catalogue: Iterable[InitiativeRecord],
+    label: Callable[[str, str], str],
+    phrases: Mapping[str, str],
+    places: Places | None = None,
+) -> Matches:
+    """match_initiatives through the index, whatever the catalogue's size."""
+    return _match(req, catalogue, label, phrases, places, indexed=True)
+
+
+def _match(
+    req: MatchRequest,
+    catalogue: Iterable[InitiativeRecord],
+    label: Callable[[str, str], str],
+    phrases: Mapping[str, str],
+    places: Places | None,
+    indexed: bool,
+) -> Matches:
     top = max(req.element_scores.values(), default=0.0)
     places = places or load_places()
     home = _resolve(places, req.municipality)
     if top <= 0:
         return Matches([], [], home)
-    plan = set(req.plan) or set(req.element_scores)
-    groups = person_groups(req)
-    risks = req.risk_factors - {"none", "other"}
-    fit_table = PREVENTION_FIT if req.lonely else PREVENTION_FIT_NOT_LONELY
-    advised_order = {e: n for n, e in enumerate(req.element_scores)}
+    ask = _Ask(
+        req=req,
+        top=top,
+        plan=frozenset(req.plan) or frozenset(req.element_scores),
+        groups=person_groups(req),
+        risks=req.risk_factors - {"none", "other"},
+        fit_table=PREVENTION_FIT if req.lonely else PREVENTION_FIT_NOT_LONELY,
+        advised_order={e: n for n, e in enumerate(req.element_scores)},
+        home=home,
+        places=places,
+    )
+    if indexed:
+        records = catalogue if isinstance(catalogue, tuple) else tuple(catalogue)
+        offers, inspiration = _select_indexed(ask, catalogue_index(records, places))
+    else:
+        offers, inspiration = _select_linear(ask, catalogue)
+    return Matches(
+        offers=[_explain(t, ask, label, phrases) for t in offers],
+        inspiration=[_explain(t, ask, label, phrases) for t in inspiration],
+        municipality=home,
+    )
 
-    # Pass 1 scores every initiative cheaply; pass 2 explains only those shown.
-    # (tier, -score, name, id, record, place): sorting these gives the order shown.
-    Entry = tuple[int, float, str, int, InitiativeRecord, str]
+
+def _sort_key(t: Entry) -> tuple[int, float, str, int]:
+    return t[:4]
+
+
+def _fits_person(ini: InitiativeRecord, ask: _Ask) -> bool:
+    """Delivers an advised element, fits the age and the groups, is no helpline."""
+    req = ask.req
+    if not ini.elements & req.element_scores.keys():
+        return False
+    if ini.age_groups and not (
+        req.age_group in ini.age_groups or ini.age_groups & {"all_ages", "unknown"}
+    ):
+        return False  # an offer for another age group does not fit this person
+    targets = ini.risk_factors - OPEN_TARGETS
+    if targets and not targets & ask.groups:
+        return False  # meant for a group the person does not belong to
+    return not is_helpline(ini, req.helplines)
+
+
+def _entry(ini: InitiativeRecord, ask: _Ask) -> Entry:
+    """Score and place of one initiative, as the key it is sorted by."""
+    score, _why = _fit(ini, ask.req, ask.plan, ask.top, ask.risks, ask.fit_table, None)
+    place = _place(ini, ask.home, ask.places)
+    if place == "region":
+        score += _region_bonus(ini, ask.home, ask.places)
+    key = ini.name.casefold()
+    if place in PLACE_ORDER:
+        # Offers for the plan come first, each group by place (own municipality,
+        # region, Flanders: DOMAIN.md), then by fit.
+        tier = int(not ini.elements & ask.plan) * 3 + PLACE_ORDER[place]
+        return (tier, -score, key, ini.id, ini, place)
+    return (0, -score, key, ini.id, ini, place)
+
+
+def _select_linear(
+    ask: _Ask, catalogue: Iterable[InitiativeRecord]
+) -> tuple[list[Entry], list[Entry]]:
+    """Pass 1 scores every initiative cheaply; only those selected are explained."""
     offers: list[Entry] = []
     inspiration: list[Entry] = []
     for ini in catalogue:
-        if not ini.elements & req.element_scores.keys():
+        if not _fits_person(ini, ask):
             continue
-        if ini.age_groups and not (
-            req.age_group in ini.age_groups or ini.age_groups & {"all_ages", "unknown"}
-        ):
-            continue  # an offer for another age group does not fit this person
-        targets = ini.risk_factors - OPEN_TARGETS
-        if targets and not targets & groups:
-            continue  # meant for a group the person does not belong to
-        if is_helpline(ini, req.helplines):
-            continue
-        score, _why = _fit(ini, req, plan, top, risks, fit_table, None)
-        place = _place(ini, home, places)
-        if place == "region":
-            score += _region_bonus(ini, home, places)
-        key = ini.name.casefold()
-        if place in PLACE_ORDER:
-            # Offers for the plan come first, each group by place (own municipality,
-            # region, Flanders: DOMAIN.md), then by fit.
-            tier = int(not ini.elements & plan) * 3 + PLACE_ORDER[place]
-            offers.append((tier, -score, key, ini.id, ini, place))
-        else:
-            inspiration.append((0, -score, key, ini.id, ini, place))
+        entry = _entry(ini, ask)
+        (offers if entry[5] in PLACE_ORDER else inspiration).append(entry)
+    return (
+        heapq.nsmallest(ask.req.limit, offers, key=_sort_key),
+        heapq.nsmallest(ask.req.inspiration_limit, inspiration, key=_sort_key),
+    )
 
-    def explain(t: Entry) -> InitiativeMatch:
-        _tier, neg_score, _key, _id, ini, place = t
-        offered = sorted(
-            (e for e in ini.elements if e in req.element_scores),
-            key=lambda e: (e not in plan, advised_order[e]),
-        )
-        _score, why = _fit(ini, req, plan, top, risks, fit_table, (phrases, label))
-        why.insert(
-            0,
-            phrases["offer_offers"].format(
-                elements=", ".join(label("elements", e) for e in offered)
+
+# Place codes of the indexed path; PLACE_ORDER's tiers come first.
+_PLACES = ("municipality", "region", "flanders", "elsewhere", "unknown")
+_ELSEWHERE, _UNKNOWN = 3, 4
+
+
+def _select_indexed(ask: _Ask, index: CatalogueIndex) -> tuple[list[Entry], list[Entry]]:
+    """The same selection as _select_linear, from the index's arrays.
+
+    Every array holds one value per record. The scores are computed with the same float
+    operations in the same order as _fit (element weights in each record's own order),
+    so they are equal to its scores bit for bit and ties break the same way. Only the
+    records selected become Python entries.
+    """
+    req = ask.req
+    fits = _fitting(ask, index)
+    place_table, bonus_table = _place_tables(ask, index)
+    place = place_table[index.place_slot]
+    score = _scores(ask, index)
+    score += bonus_table[index.place_slot]
+    tier = np.where(index.elements.has_any(ask.plan), 0, 3) + place  # offers only
+    no_tier = np.zeros(index.size, dtype=np.int64)
+    return (
+        _best(ask, index, fits & (place < _ELSEWHERE), tier, score, req.limit),
+        _best(ask, index, fits & (place >= _ELSEWHERE), no_tier, score, req.inspiration_limit),
+    )
+
+
+def _best(
+    ask: _Ask,
+    index: CatalogueIndex,
+    wanted: npt.NDArray[np.bool_],
+    tier: npt.NDArray[np.int64],
+    score: npt.NDArray[np.float64],
+    limit: int,
+) -> list[Entry]:
+    """The `limit` best of the `wanted` records, as entries in the order shown."""
+    if limit <= 0:
+        return []
+    where = np.flatnonzero(wanted)
+    best = where[top_positions(tier[where], score[where], index.name_rank[where], limit)]
+    return sorted((_entry(index.records[i], ask) for i in best.tolist()), key=_sort_key)
+
+
+def _fitting(ask: _Ask, index: CatalogueIndex) -> npt.NDArray[np.bool_]:
+    """_fits_person for every record."""
+    req = ask.req
+    fits = index.elements.has_any(req.element_scores.keys())
+    fits &= index.age_groups.has_any((req.age_group, "all_ages", "unknown")) | index.derived(
+        ("no_age",), lambda: index.age_groups.count(index.age_groups.codes) == 0
+    )
+    targeted = index.derived(
+        ("targeted",),
+        lambda: index.risk_factors.has_any(set(index.risk_factors.codes) - OPEN_TARGETS),
+    )
+    fits &= ~targeted | index.risk_factors.has_any(ask.groups)
+    if req.helplines:
+        helplines = req.helplines
+        fits &= ~index.derived(
+            ("helplines", helplines),
+            lambda: np.fromiter(
+                (is_helpline(r, helplines) for r in index.records),
+                dtype=np.bool_,
+                count=index.size,
             ),
         )
-        bad = sorted(ini.elements & req.discouraged)
-        caution = None
-        if bad:
-            caution = phrases["offer_caution"].format(
-                elements=", ".join(label("elements", e) for e in bad).lower(),
-                why=" ".join(req.discouraged_why.get(e, "") for e in bad[:1]).strip(),
-            )
-        if place == "municipality":
-            why.append(phrases["offer_same_place"].format(place=ini.municipality))
-        elif place == "region":
-            where = _resolve(places, ini.municipality)
-            assert where is not None and home is not None
-            near = places.proximity(home, where)
-            why.append(
-                phrases["offer_region"].format(
-                    place=where.name, region=places.region_label(where, near)
+    return fits
+
+
+def _scores(ask: _Ask, index: CatalogueIndex) -> npt.NDArray[np.float64]:
+    """_fit's score for every record, summed in _fit's order (without the region bonus)."""
+    req = ask.req
+    codes = index.elements.codes
+    weight = np.zeros(len(codes) + 1, dtype=np.float64)  # the last: no element
+    penalty = np.zeros(len(codes) + 1, dtype=np.float64)
+    for e, code in codes.items():
+        if e in req.element_scores:
+            w = PLAN_WEIGHT if e in ask.plan else OTHER_WEIGHT
+            weight[code] = w * req.element_scores[e] / ask.top
+        if e in req.discouraged:
+            penalty[code] = DISCOURAGED_PENALTY
+    score = np.zeros(index.size, dtype=np.float64)
+    if np.any((weight != 0) & (penalty != 0)):
+        for column in index.element_columns:
+            score += weight[column]
+            score -= penalty[column]
+    else:
+        # No element is both advised and discouraged: one of the two is 0.0, and adding 0.0
+        # or subtracting a penalty (adding its negative) rounds exactly as _fit does.
+        delta = weight - penalty
+        for column in index.element_columns:
+            score += delta[column]
+    ages = index.age_groups
+    score += np.where(
+        ages.has_any((req.age_group,)),
+        AGE_FIT,
+        index.derived(
+            ("all_ages",), lambda: np.where(ages.has_any(("all_ages",)), AGE_FIT / 2, 0.0)
+        ),
+    )
+    fit_table = ask.fit_table
+    score += index.derived(
+        ("prevention", tuple(sorted(fit_table.items()))),
+        lambda: np.fromiter(
+            (
+                max(
+                    (fit_table[lvl] for lvl in r.prevention_levels if lvl in fit_table), default=0.0
                 )
-            )
-        elif place == "flanders":
-            why.append(phrases["offer_flanders"])
-        elif place == "elsewhere":
-            why.append(phrases["offer_elsewhere"].format(place=ini.municipality))
-        else:
-            why.append(phrases["offer_unknown_place"])
-        return InitiativeMatch(
-            id=ini.id,
-            name=ini.name,
-            score=round(-neg_score, 2),
-            elements=offered,
-            municipality=ini.municipality,
-            geographic_level=ini.geographic_level,
-            age_groups=sorted(ini.age_groups),
-            effect_ladder=ini.effect_ladder,
-            website=ini.website,
-            description=ini.description,
-            reasons=why,
-            phone=ini.phone,
-            email=ini.email,
-            address=ini.address,
-            place=place,
-            plan_elements=[e for e in offered if e in plan],
-            cautions=bad,
-            caution_text=caution,
+                for r in index.records
+            ),
+            dtype=np.float64,
+            count=index.size,
+        ),
+    )
+    if req.dimensions:
+        score += DIMENSION_FIT * index.dimensions.count(req.dimensions)
+    if req.socially_isolated:
+        score += np.where(index.dimensions.has_any(("social_isolation",)), ISOLATION_FIT, 0.0)
+    if ask.risks:
+        score += RISK_FIT * index.risk_factors.count(ask.risks)
+    score += index.derived(
+        ("ladder",), lambda: np.where(index.ladder >= 0, LADDER_STEP * index.ladder, 0.0)
+    )
+    return score
+
+
+def _place_tables(
+    ask: _Ask, index: CatalogueIndex
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """_place (as a code of _PLACES) and the region bonus for every place slot of the index."""
+    home = ask.home
+
+    def build() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        place = np.full(index.slot_unresolved + 1, _ELSEWHERE, dtype=np.int64)
+        bonus = np.zeros(index.slot_unresolved + 1, dtype=np.float64)
+        if home is not None:
+            for slot, m in enumerate(index.municipalities):
+                near = ask.places.proximity(home, m)
+                if near is Proximity.same:
+                    place[slot] = PLACE_ORDER["municipality"]
+                elif near in (Proximity.arrondissement, Proximity.province):
+                    place[slot] = PLACE_ORDER["region"]
+                    if near is Proximity.arrondissement:
+                        bonus[slot] = SAME_ARRONDISSEMENT
+        place[index.slot_flanders] = PLACE_ORDER["flanders"]
+        place[index.slot_no_place] = _UNKNOWN
+        return place, bonus
+
+    return index.derived(("places", home.nis if home else None), build)
+
+
+def _explain(
+    t: Entry, ask: _Ask, label: Callable[[str, str], str], phrases: Mapping[str, str]
+) -> InitiativeMatch:
+    req, plan, places, home = ask.req, ask.plan, ask.places, ask.home
+    _tier, neg_score, _key, _id, ini, place = t
+    offered = sorted(
+        (e for e in ini.elements if e in req.element_scores),
+        key=lambda e: (e not in plan, ask.advised_order[e]),
+    )
+    _score, why = _fit(ini, req, plan, ask.top, ask.risks, ask.fit_table, (phrases, label))
+    why.insert(
+        0,
+        phrases["offer_offers"].format(elements=", ".join(label("elements", e) for e in offered)),
+    )
+    bad = sorted(ini.elements & req.discouraged)
+    caution = None
+    if bad:
+        caution = phrases["offer_caution"].format(
+            elements=", ".join(label("elements", e) for e in bad).lower(),
+            why=" ".join(req.discouraged_why.get(e, "") for e in bad[:1]).strip(),
         )
-
-    def sort_key(t: Entry) -> tuple[int, float, str, int]:
-        return t[:4]
-
-    return Matches(
-        offers=[explain(t) for t in heapq.nsmallest(req.limit, offers, key=sort_key)],
-        inspiration=[
-            explain(t) for t in heapq.nsmallest(req.inspiration_limit, inspiration, key=sort_key)
-        ],
-        municipality=home,
+    if place == "municipality":
+        why.append(phrases["offer_same_place"].format(place=ini.municipality))
+    elif place == "region":
+        where = _resolve(places, ini.municipality)
+        assert where is not None and home is not None
+        near = places.proximity(home, where)
+        why.append(
+            phrases["offer_region"].format(
+                place=where.name, region=places.region_label(where, near)
+            )
+        )
+    elif place == "flanders":
+        why.append(phrases["offer_flanders"])
+    elif place == "elsewhere":
+        why.append(phrases["offer_elsewhere"].format(place=ini.municipality))
+    else:
+        why.append(phrases["offer_unknown_place"])
+    return InitiativeMatch(
+        id=ini.id,
+        name=ini.name,
+        score=round(-neg_score, 2),
+        elements=offered,
+        municipality=ini.municipality,
+        geographic_level=ini.geographic_level,
+        age_groups=sorted(ini.age_groups),
+        effect_ladder=ini.effect_ladder,
+        website=ini.website,
+        description=ini.description,
+        reasons=why,
+        phone=ini.phone,
+        email=ini.email,
+        address=ini.address,
+        place=place,
+        plan_elements=[e for e in offered if e in plan],
+        cautions=bad,
+        caution_text=caution,
     )
 
 
@@ -240,7 +482,7 @@ Phrasing = tuple[Mapping[str, str], Callable[[str, str], str]]
 def _fit(
     ini: InitiativeRecord,
     req: MatchRequest,
-    plan: set[str],
+    plan: AbstractSet[str],
     top: float,
     risks: frozenset[str],
     fit_table: Mapping[str, float],
