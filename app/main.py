@@ -85,7 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        overrides={"/landschap/upload": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024},
+        # Uploads, and the analysed rows that pages post back to these two.
+        overrides={
+            "/landschap/upload": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024,
+            "/landschap/vraag": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024,
+        },
     )
     # Level 3: within 10 % of level 5 in size at half its cost (a 27 KB advice: 161 µs
     # against 324 µs), which matters for the advice API.

@@ -299,3 +299,33 @@ def test_language_switch_keeps_the_uploaded_rows_and_filters(client: TestClient)
 def test_reloading_an_analysis_by_address_goes_back_to_the_upload(client: TestClient) -> None:
     r = client.get("/landschap/upload", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/landschap#upload"
+
+
+def test_supply_and_demand_on_the_uploaded_rows(client: TestClient) -> None:
+    """The analysis page leads to supply/demand for the file's initiatives, posting them."""
+    page = _upload(client, _own_file(), "geel.csv")
+    form = re.search(
+        r'<form method="post" action="/landschap/vraag[^"]*"[^>]*>(.*?)</form>', page, re.S
+    )
+    assert form, "the analysis links supply and demand with a form that posts the rows"
+    token = _dataset(page)
+    catalogue = html.unescape(client.get("/landschap/vraag").text)
+    r = client.post("/landschap/vraag", data={"dataset": token, "dataset_name": "geel.csv"})
+    assert r.status_code == 200
+    own = html.unescape(r.text)
+    assert "uw eigen bevraging (geel.csv)" in own
+    count = re.compile(r"Vraag en aanbod \((\d+) initiatieven")
+    assert count.findall(own) == ["3"] and count.findall(catalogue) != ["3"]
+    # The form on that page carries the rows on, with the residents typed for Geel.
+    assert _dataset(own) and 'method="post" action="/landschap/vraag' in own
+    again = client.post(
+        "/landschap/vraag",
+        data={"dataset": _dataset(own), "municipality": "Geel", "res_65+": "9000"},
+    )
+    text = html.unescape(again.text)
+    assert "Vraag en aanbod in Geel" in text and count.findall(text) == ["3"]
+    assert 'value="9000"' in text  # what was typed stays
+    assert client.get("/api/v1/initiatives").json()["total"] == 19  # nothing stored
+    # Damaged rows: a clear message, not an error page.
+    bad = client.post("/landschap/vraag", data={"dataset": "bm90IGEgZGF0YXNldA"})
+    assert bad.status_code == 200 and "Laad het bestand opnieuw op" in html.unescape(bad.text)

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from app.catalogue.csvio import SafeCsvWriter
+from app.catalogue.columns import Codebook
+from app.catalogue.csvio import SafeCsvWriter, to_records
 from app.catalogue.matching import place_of
 from app.catalogue.records import InitiativeRecord
 from app.core.i18n import current_language, set_language
@@ -31,7 +32,9 @@ from app.landscape.population import (
 )
 from app.landscape.view import BANDS, supply_demand
 from app.web.intake_form import check_municipality
+from app.web.landscape_pages import MAX_UPLOAD_BYTES
 from app.web.templating import is_htmx, render
+from app.web.upload_support import encode_dataset, read_dataset
 
 router = APIRouter(include_in_schema=False)
 # Query parameters of this page that are not landscape filters.
@@ -101,8 +104,15 @@ def _offer(
     return reachable, counts
 
 
-def demand_page(request: Request, typed: dict[str, str] | None = None) -> DemandPage:
-    """Read the form (query string, or `typed` values from an upload) and compute the view."""
+def demand_page(
+    request: Request,
+    typed: dict[str, str] | None = None,
+    records: Sequence[InitiativeRecord] | None = None,
+) -> DemandPage:
+    """Read the form (query string, or `typed` values from an upload) and compute the view.
+
+    `records` is the offer to count: the catalogue, or an analysed own survey (its rows
+    travel with the form; nothing is stored)."""
     lang = _lang(request)
     q = request.query_params
     source = typed if typed is not None else dict(q.items())
@@ -166,7 +176,8 @@ def demand_page(request: Request, typed: dict[str, str] | None = None) -> Demand
         for b in population.approximate
         if place is None and residents.get(b) == population.residents[b]
     )
-    records, reach = _offer(filters.apply(catalogue_records(request)), place)
+    offer = catalogue_records(request) if records is None else records
+    records, reach = _offer(filters.apply(offer), place)
     view = supply_demand(
         records, prevalence, residents, request.app.state.knowledge, lang, approximate
     )
@@ -179,8 +190,15 @@ def whole(value: int) -> str:
     return text.replace(",", ".") if current_language() == "nl" else text
 
 
-def _context(page: DemandPage, upload_errors: list[str] | None = None) -> dict[str, Any]:
+def _context(
+    page: DemandPage,
+    upload_errors: list[str] | None = None,
+    dataset: tuple[str, str] | None = None,
+) -> dict[str, Any]:
     return {
+        # An analysed own survey: (the carried rows, the file's name).
+        "dataset": dataset[0] if dataset else None,
+        "uploaded": dataset[1] if dataset else None,
         "page": page,
         "view": page.view,
         "values": page.values,
@@ -221,27 +239,40 @@ def _problem_text(problem: CsvProblem) -> str:
 
 @router.post("/landschap/vraag", response_class=HTMLResponse)
 async def demand_upload(request: Request) -> HTMLResponse:
-    """Residents per age band from a two-column CSV; the other fields as they were."""
-    async with request.form() as form:
+    """The demand form posted: residents per age band from a two-column CSV, and/or the
+    rows of an analysed own survey (`dataset`) as the offer; the other fields as they were."""
+    async with request.form(max_part_size=MAX_UPLOAD_BYTES + 64 * 1024) as form:
         typed = {
             k: v
             for k, v in form.multi_items()
             if isinstance(v, str) and (k == "municipality" or k.startswith(("prev_", "res_")))
         }
+        token = form.get("dataset")
+        name = str(form.get("dataset_name") or "")[:200]
         upload = form.get("file")
         problems: list[CsvProblem] = []
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            problems.append(CsvProblem(0, "empty"))
-        else:
+        if isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read(MAX_CSV_BYTES + 1)
             residents, problems = parse_residents_csv(data)
             if not problems:
                 for band in BANDS:
                     typed[f"res_{band.id}"] = residents.get(band.id, "")
+        elif not (isinstance(token, str) and token):
+            problems.append(CsvProblem(0, "empty"))
     _lang(request)
+    records = None
+    dataset = None
+    if isinstance(token, str) and token:
+        items, errors = read_dataset(token, Codebook.from_knowledge(request.app.state.knowledge))
+        if errors:  # the carried rows are damaged: say so, and count the catalogue
+            return render(
+                request, "landscape_demand.html", _context(demand_page(request, typed), errors)
+            )
+        records = to_records(items)
+        dataset = (encode_dataset(items), name or _("zonder naam"))
     upload_errors = [_problem_text(p) for p in problems[:10]]
-    page = demand_page(request, typed)
-    return render(request, "landscape_demand.html", _context(page, upload_errors))
+    page = demand_page(request, typed, records)
+    return render(request, "landscape_demand.html", _context(page, upload_errors, dataset))
 
 
 @router.get("/landschap/vraag.svg")

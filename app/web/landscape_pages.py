@@ -45,11 +45,10 @@ from app.web.templating import is_htmx, render
 from app.web.upload_support import (
     MAX_ROWS,
     TEMPLATE_NAME,
-    DatasetError,
     codebook_context,
-    decode_dataset,
     encode_dataset,
     issue_text,
+    read_dataset,
     template_csv,
 )
 
@@ -379,17 +378,6 @@ async def _read_upload(
     return items, []
 
 
-def _read_dataset(token: str, codebook: Codebook) -> tuple[list[InitiativeBase], list[str]]:
-    """The rows an analysis page posted back, validated again like a new upload."""
-    try:
-        items = parse_csv(decode_dataset(token), codebook)
-    except (DatasetError, CsvImportError):
-        items = []
-    if not items or len(items) > MAX_ROWS:
-        return [], [_("De gegevens van de analyse zijn onleesbaar. Laad het bestand opnieuw op.")]
-    return items, []
-
-
 @router.post("/landschap/upload", response_class=HTMLResponse)
 async def upload(request: Request) -> HTMLResponse:
     """Analyse a municipality's own survey export without adding it to the catalogue.
@@ -413,7 +401,7 @@ async def upload(request: Request) -> HTMLResponse:
             name = upload_file.filename
             items, errors = await _read_upload(upload_file, codebook, lang)
         elif isinstance(token, str) and token:
-            items, errors = _read_dataset(token, codebook)
+            items, errors = read_dataset(token, codebook)
         else:
             items, errors = [], [_("Kies een CSV-bestand om te analyseren.")]
     if errors:

@@ -28,7 +28,7 @@ from app.catalogue.columns import (
     example_row,
     how_to_fill,
 )
-from app.catalogue.csvio import CsvIssue, SafeCsvWriter, write_csv
+from app.catalogue.csvio import CsvImportError, CsvIssue, SafeCsvWriter, parse_csv, write_csv
 from app.catalogue.models import InitiativeBase
 from app.core.i18n import gettext_ as _
 
@@ -164,3 +164,14 @@ def decode_dataset(token: str) -> str:
         return raw.decode("utf-8")
     except (binascii.Error, zlib.error, UnicodeError, ValueError) as exc:
         raise DatasetError(str(exc)) from None
+
+
+def read_dataset(token: str, codebook: Codebook) -> tuple[list[InitiativeBase], list[str]]:
+    """The rows an analysis page posted back, validated again like a new upload."""
+    try:
+        items = parse_csv(decode_dataset(token), codebook)
+    except (DatasetError, CsvImportError):
+        items = []
+    if not items or len(items) > MAX_ROWS:
+        return [], [_("De gegevens van de analyse zijn onleesbaar. Laad het bestand opnieuw op.")]
+    return items, []
