@@ -14,7 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import asgi_bench, engine_bench, landscape_bench, page_bench, server_bench
+from bench import (
+    asgi_bench,
+    engine_bench,
+    landscape_bench,
+    matching_bench,
+    page_bench,
+    server_bench,
+)
 from bench.report import LATEST, environment, header, table, verdict, write_json
 from bench.scale import QUICK_SCALE, ScaleError, parse_scale, scale_from_env
 
@@ -169,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     results["landscape"] = lands.as_dict()
     _print(landscape_bench.format_section(lands))
+    _print()
+
+    curve = matching_bench.run(scale)
+    results["matching_curve"] = curve.as_dict()
+    _print(matching_bench.format_section(curve))
     _print()
 
     path = write_json(results, args.output)

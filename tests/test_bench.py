@@ -34,5 +34,8 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     assert "advice / trivial" in r.stdout
     assert "result page / trivial page" in r.stdout
     assert "Landscape over" in r.stdout
+    assert "advise() at the scale of Flanders" in r.stdout
     figures = json.loads(out_file.read_text(encoding="utf-8"))
-    assert {"engine", "asgi", "pages", "landscape"} <= set(figures)
+    assert {"engine", "asgi", "pages", "landscape", "matching_curve"} <= set(figures)
+    curve = figures["matching_curve"]["curve"]
+    assert [p["initiatives"] for p in curve] == [1000, 10000]  # 100 000 from scale 0.2
