@@ -37,7 +37,7 @@ from app.web.intake_form import check_municipality
 from app.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
-_MONTH = re.compile(r"(20[0-9]{2})-(0[1-9]|1[0-2])")
+_YEAR = re.compile(r"20[0-9]{2}")
 # Which facet of an initiative answers to which table of the intakes.
 OFFER_FACET = {
     "age_group": "age_groups",
@@ -121,7 +121,8 @@ class IntakePage:
     values: dict[str, str]
     errors: dict[str, str]
     place: Municipality | None
-    period: tuple[str | None, str | None]
+    year: int | None
+    years: list[int]
     stats: IntakeStats
     notices: list[str] = field(default_factory=list)
 
@@ -129,9 +130,9 @@ class IntakePage:
         return urlencode([(k, v) for k, v in self.values.items() if v])
 
 
-def _month(raw: str) -> str | None:
-    match = _MONTH.fullmatch(raw.strip())
-    return match.group(0) if match else None
+def _year(raw: str) -> int | None:
+    match = _YEAR.fullmatch(raw.strip())
+    return int(match.group(0)) if match else None
 
 
 def intake_page(request: Request) -> IntakePage:
@@ -140,8 +141,7 @@ def intake_page(request: Request) -> IntakePage:
     q = request.query_params
     values = {
         "municipality": " ".join(q.get("municipality", "").split()),
-        "van": q.get("van", "").strip(),
-        "tot": q.get("tot", "").strip(),
+        "jaar": q.get("jaar", "").strip(),
     }
     errors: dict[str, str] = {}
     notices: list[str] = []
@@ -153,24 +153,22 @@ def intake_page(request: Request) -> IntakePage:
         values["municipality"] = place.name
         if check.notice:
             notices.append(check.notice)
-    start = end = None
-    for key in ("van", "tot"):
-        if values[key]:
-            month = _month(values[key])
-            if month is None:
-                errors[key] = _("Geef een maand als JJJJ-MM, bijvoorbeeld 2026-01.")
-            elif key == "van":
-                start = month
-            else:
-                end = month
-    if start and end and start > end:
-        errors["tot"] = _("De laatste maand ligt vóór de eerste maand.")
-        end = None
+    # One calendar year at a time, never a free period: two overlapping periods (Jan–Dec and
+    # Feb–Dec) would give away by subtraction the small counts each page suppresses.
+    engine = request.app.state.engine
+    name = place.name if place else None
+    seen = [] if errors.get("municipality") else saved_intakes(engine, name)
+    years = sorted({int(r.month[:4]) for r in seen}, reverse=True)
+    year = _year(values["jaar"]) if values["jaar"] else (years[0] if years else None)
+    if values["jaar"] and year is None:
+        errors["jaar"] = _("Kies een jaar uit de lijst.")
+    if year is not None:
+        values["jaar"] = str(year)
     knowledge = request.app.state.knowledge
     if errors.get("municipality"):
         records = []  # count nothing rather than all of Flanders under a wrong name
     else:
-        records = saved_intakes(request.app.state.engine, place.name if place else None, start, end)
+        records = [r for r in seen if year is not None and r.month.startswith(f"{year}-")]
     catalogue = list(catalogue_records(request))
     if place is None:
         own: list[InitiativeRecord] = []
@@ -182,7 +180,7 @@ def intake_page(request: Request) -> IntakePage:
         reachable = [r for r in catalogue if where[id(r)] in ("municipality", "region", "flanders")]
     offer = offer_counter(own, reachable, OFFER_FACET, _offer_values)
     stats = intake_stats(records, specs(knowledge), labeller(knowledge, lang), offer)
-    return IntakePage(values, errors, place, (start, end), stats, notices)
+    return IntakePage(values, errors, place, year, years, stats, notices)
 
 
 def signals(page: IntakePage) -> list[str]:
