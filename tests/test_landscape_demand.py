@@ -82,14 +82,19 @@ def test_flemish_default_is_marked_approximate(client: TestClient) -> None:
     r = client.get("/landschap/vraag")
     population = flanders_population()
     assert population.published == {"65+"}
-    assert 'name="res_65+" value="1430423"' in r.text
+    assert 'name="res_65+" value="1491651"' in r.text
     assert "Vraag en aanbod in Vlaanderen" in r.text
-    assert "afgeronde schattingen" in r.text
+    assert "onze schatting" in r.text
     # 65+ is the published figure; the other bands are estimates and say so.
-    assert "≈" not in _cell(r.text, "65+") and "185.955" in _cell(r.text, "65+")
-    assert "≈ 1.400.000" in _cell(r.text, "18-34")
+    assert "≈" not in _cell(r.text, "65+") and "193.915" in _cell(r.text, "65+")
+    assert "≈ 1.410.000" in _cell(r.text, "18-34")
+    # The estimates add up exactly to Statbel's published totals (1 January 2025).
+    res = population.residents
+    assert res["children"] + res["youth"] == 1_315_768
+    assert res["18-34"] + res["35-49"] + res["50-64"] == 4_057_347
+    assert sum(res.values()) == 6_864_766
     rows = _csv(client.get("/landschap/vraag.csv").text)
-    assert rows["65+"]["residents_approximate"] == "" and rows["65+"]["often_lonely"] == "185955"
+    assert rows["65+"]["residents_approximate"] == "" and rows["65+"]["often_lonely"] == "193915"
     assert rows["18-34"]["residents_approximate"] == "yes"
 
 

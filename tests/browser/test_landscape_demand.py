@@ -29,7 +29,7 @@ def test_demand_for_one_municipality(sized: Page) -> None:
     page = sized
     width = page.viewport_size["width"] if page.viewport_size else 0
     page.goto("/landschap/vraag")
-    expect(page.locator("#f-res_65\\+")).to_have_value("1430423")
+    expect(page.locator("#f-res_65\\+")).to_have_value("1491651")
     page.locator("#f-municipality").fill("Geel")
     for field in ("children", "youth", "18-34", "35-49", "50-64"):
         page.locator(f"#f-res_{field}").fill("")
