@@ -95,7 +95,7 @@ def run(scale: float) -> CurveResult:
         build_ms = (time.perf_counter() - t0) * 1e3
 
         def op(catalogue: Sequence[InitiativeRecord]) -> Callable[[int], object]:
-            return lambda i: advise(intakes[i % k], knowledge, catalogue, "nl", places=places)
+            return lambda n: advise(intakes[n % k], knowledge, catalogue, "nl", places=places)
 
         paths = {
             "linear": (op(as_list), Accumulator.named("linear")),

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from app.advice import engine
 from app.advice.engine import advise
 from app.advice.knowledge import Knowledge
 from app.catalogue import matching
+from app.catalogue.csvio import import_initiatives
 from app.catalogue.index import CatalogueIndex, catalogue_index, top_positions
 from app.catalogue.matching import (
     INDEX_MIN_RECORDS,
@@ -25,6 +28,7 @@ from app.catalogue.matching import (
     match_initiatives_linear,
 )
 from app.catalogue.records import InitiativeRecord
+from app.core.db import init_db, make_engine
 from app.domain.intake import Intake
 from app.domain.places import Places, load_places
 from app.domain.vocabulary import (
@@ -35,6 +39,7 @@ from app.domain.vocabulary import (
     TargetAgeGroup,
 )
 from bench.synthetic import synthetic_catalogue as realistic_catalogue
+from tests.conftest import CATALOGUE_CSV, sqlite_url
 from tests.test_coherence import intakes, synthetic_catalogue
 
 Match = Callable[..., Matches]
@@ -282,3 +287,25 @@ def test_same_offers_for_random_requests(knowledge: Knowledge, seed: int) -> Non
         assert indexed == linear
         compared += len(linear.offers) + len(linear.inspiration)
     assert compared > 500
+
+
+def test_a_loaded_snapshot_comes_with_its_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.catalogue import service
+
+    engine_ = make_engine(sqlite_url(tmp_path / "c.db"))
+    init_db(engine_)
+    with Session(engine_) as session:
+        import_initiatives(session, CATALOGUE_CSV.read_text(encoding="utf-8"))
+    built: list[tuple[InitiativeRecord, ...]] = []
+
+    def spy(records: tuple[InitiativeRecord, ...], places: Places) -> CatalogueIndex:
+        built.append(records)
+        return catalogue_index(records, places)
+
+    monkeypatch.setattr(service, "catalogue_index", spy)
+    records = service.CatalogueSnapshot(engine_, 0).get()
+    assert len(built) == 1 and built[0] is records and len(records) > 10
+    # what matching then finds is the index built at load
+    assert catalogue_index(built[0], load_places()).records is records

@@ -293,36 +293,48 @@ def _best(
     score: npt.NDArray[np.float64],
     limit: int,
 ) -> list[Entry]:
-    """The `limit` best of the `wanted` records, as entries in the order shown."""
+    """The `limit` best of the `wanted` records that are no helpline, in the order shown.
+
+    Only the records selected are checked for being a helpline (there are few); one that
+    is leaves the selection, is remembered for this index, and the selection is redone.
+    """
     if limit <= 0:
         return []
-    where = np.flatnonzero(wanted)
-    best = where[top_positions(tier[where], score[where], index.name_rank[where], limit)]
-    return sorted((_entry(index.records[i], ask) for i in best.tolist()), key=_sort_key)
+    helplines = ask.req.helplines
+    known = _known_helplines(index, helplines) if helplines else None
+    if known is not None:
+        wanted = wanted & ~known  # a copy: marks below stay in this call
+    while True:
+        where = np.flatnonzero(wanted)
+        best = where[top_positions(tier[where], score[where], index.name_rank[where], limit)]
+        chosen = best.tolist()
+        if known is None:
+            break
+        found = [i for i in chosen if is_helpline(index.records[i], helplines)]
+        if not found:
+            break
+        known[found] = True
+        wanted[found] = False
+    return sorted((_entry(index.records[i], ask) for i in chosen), key=_sort_key)
+
+
+def _known_helplines(index: CatalogueIndex, helplines: frozenset[str]) -> npt.NDArray[np.bool_]:
+    """The records found to be helplines so far (grows as matching meets them; a record is
+    only ever marked True, so concurrent requests cannot undo each other's marks)."""
+    return index.derived(("helplines", helplines), lambda: np.zeros(index.size, dtype=np.bool_))
 
 
 def _fitting(ask: _Ask, index: CatalogueIndex) -> npt.NDArray[np.bool_]:
-    """_fits_person for every record."""
+    """_fits_person for every record, except the helpline test (see _best)."""
     req = ask.req
     fits = index.elements.has_any(req.element_scores.keys())
-    fits &= index.age_groups.has_any((req.age_group, "all_ages", "unknown")) | index.derived(
-        ("no_age",), lambda: index.age_groups.count(index.age_groups.codes) == 0
+    ages = index.age_groups
+    fits &= ages.has_any((req.age_group, "all_ages", "unknown")) | index.derived(
+        ("no_age",), lambda: ages.count(ages.codes) == 0
     )
-    targeted = index.derived(
-        ("targeted",),
-        lambda: index.risk_factors.has_any(set(index.risk_factors.codes) - OPEN_TARGETS),
-    )
-    fits &= ~targeted | index.risk_factors.has_any(ask.groups)
-    if req.helplines:
-        helplines = req.helplines
-        fits &= ~index.derived(
-            ("helplines", helplines),
-            lambda: np.fromiter(
-                (is_helpline(r, helplines) for r in index.records),
-                dtype=np.bool_,
-                count=index.size,
-            ),
-        )
+    risks = index.risk_factors
+    targeted = index.derived(("targeted",), lambda: risks.has_any(set(risks.codes) - OPEN_TARGETS))
+    fits &= ~targeted | risks.has_any(ask.groups)
     return fits
 
 
@@ -359,17 +371,7 @@ def _scores(ask: _Ask, index: CatalogueIndex) -> npt.NDArray[np.float64]:
     )
     fit_table = ask.fit_table
     score += index.derived(
-        ("prevention", tuple(sorted(fit_table.items()))),
-        lambda: np.fromiter(
-            (
-                max(
-                    (fit_table[lvl] for lvl in r.prevention_levels if lvl in fit_table), default=0.0
-                )
-                for r in index.records
-            ),
-            dtype=np.float64,
-            count=index.size,
-        ),
+        ("prevention", tuple(sorted(fit_table.items()))), lambda: _best_level(index, fit_table)
     )
     if req.dimensions:
         score += DIMENSION_FIT * index.dimensions.count(req.dimensions)
@@ -381,6 +383,14 @@ def _scores(ask: _Ask, index: CatalogueIndex) -> npt.NDArray[np.float64]:
         ("ladder",), lambda: np.where(index.ladder >= 0, LADDER_STEP * index.ladder, 0.0)
     )
     return score
+
+
+def _best_level(index: CatalogueIndex, fit_table: Mapping[str, float]) -> npt.NDArray[np.float64]:
+    """For every record, the best fit of its prevention levels in `fit_table` (or 0.0)."""
+    best = np.zeros(index.size, dtype=np.float64)
+    for level, fit in fit_table.items():
+        best = np.maximum(best, np.where(index.prevention_levels.has_any((level,)), fit, 0.0))
+    return best
 
 
 def _place_tables(

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from app.advice.models import Advice
 from app.catalogue.csvio import ImportResult, import_initiatives
+from app.catalogue.index import catalogue_index
 from app.catalogue.models import Initiative, SavedIntake
 from app.catalogue.records import InitiativeRecord
 from app.catalogue.version import read_version
@@ -231,6 +232,9 @@ class CatalogueSnapshot:
             if current is not None and current[0] == version:
                 return current  # another thread loaded it meanwhile
             current = (version, load_records(self._engine))
+            # Matching's index of these records (app.catalogue.index), ready before any
+            # request sees them.
+            catalogue_index(current[1], load_places())
             # Tens of thousands of long-lived objects: out of the collector's way, so that
             # its full collections do not walk them again and again.
             gc.collect()
