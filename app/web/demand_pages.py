@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.catalogue.columns import Codebook
@@ -259,6 +260,17 @@ async def demand_upload(request: Request) -> HTMLResponse:
                     typed[f"res_{band.id}"] = residents.get(band.id, "")
         elif not (isinstance(token, str) and token):
             problems.append(CsvProblem(0, "empty"))
+    # Reading the carried rows and counting the offer take a while: off the event loop.
+    return await run_in_threadpool(_demand_posted, request, typed, token, name, problems)
+
+
+def _demand_posted(
+    request: Request,
+    typed: dict[str, str],
+    token: object,
+    name: str,
+    problems: list[CsvProblem],
+) -> HTMLResponse:
     _lang(request)
     records = None
     dataset = None

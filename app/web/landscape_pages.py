@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.catalogue.columns import Codebook
@@ -366,6 +367,14 @@ async def _read_upload(
     data = await upload_file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         return [], [_("Het bestand is groter dan 2 MB.")]
+    # Parsing a large file takes a while: off the event loop, so no request waits for it.
+    return await run_in_threadpool(_parse_upload, data, codebook, lang)
+
+
+def _parse_upload(
+    data: bytes, codebook: Codebook, lang: str
+) -> tuple[list[InitiativeBase], list[str]]:
+    set_language(lang)
     try:
         items = parse_csv(data.decode("utf-8"), codebook)
     except UnicodeDecodeError:
@@ -401,9 +410,22 @@ async def upload(request: Request) -> HTMLResponse:
             name = upload_file.filename
             items, errors = await _read_upload(upload_file, codebook, lang)
         elif isinstance(token, str) and token:
-            items, errors = read_dataset(token, codebook)
+            items, errors = await run_in_threadpool(read_dataset, token, codebook)
         else:
             items, errors = [], [_("Kies een CSV-bestand om te analyseren.")]
+    # The analysis of up to 5 000 rows takes a while: off the event loop.
+    return await run_in_threadpool(_analyse_upload, request, lang, items, errors, name, fields)
+
+
+def _analyse_upload(
+    request: Request,
+    lang: str,
+    items: list[InitiativeBase],
+    errors: list[str],
+    name: str,
+    fields: list[tuple[str, str]],
+) -> HTMLResponse:
+    set_language(lang)
     if errors:
         return _upload_error_page(request, lang, errors)
     records = to_records(items)
