@@ -6,9 +6,13 @@ of 100 000 initiatives becomes some dozens of objects for the garbage collector,
 millions. What it stores does not depend on any intake; matching
 (app.catalogue.matching) combines it with one request.
 
-Positions are indices into `records`. A posting is the sorted array of the positions of
-the records that carry a value (an element, an age group, a dimension, a risk factor, a
-prevention level, a municipality).
+Positions are indices into `records`. Each set-valued field (elements, age groups,
+dimensions, risk factors, prevention levels) has postings (the sorted positions of the
+records that carry a value) and, with at most 64 values, a 64-bit set per record. Places
+are one column of slots: a municipality's rank in data/municipalities.csv, or one slot
+each for Flanders-wide, no place and a place that is no known municipality; a person's
+home turns slots into place tiers (own municipality, region, Flanders, elsewhere) through
+a table of a few hundred entries.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ age, and is meant for a group the person belongs to. Crisis and listening lines 
 never offers: they live in the safety signals (DOMAIN.md §7 v1.1). Offers are ordered by
 place first (own municipality, the region, Flanders-wide); local offers elsewhere, or
 whose place is unknown, go to a separate list for inspiration.
+
+A large catalogue snapshot is matched through its index (app.catalogue.index): every
+record is scored at once with numpy, in the same float operations as the loop, and only
+the few offers shown are explained. The plain loop stays as the reference.
 """
 
 from __future__ import annotations
@@ -258,8 +262,7 @@ def _select_linear(
     )
 
 
-# Place codes of the indexed path; PLACE_ORDER's tiers come first.
-_PLACES = ("municipality", "region", "flanders", "elsewhere", "unknown")
+# Place codes of the indexed path: PLACE_ORDER's tiers, then these two.
 _ELSEWHERE, _UNKNOWN = 3, 4
 
 
@@ -396,7 +399,8 @@ def _best_level(index: CatalogueIndex, fit_table: Mapping[str, float]) -> npt.ND
 def _place_tables(
     ask: _Ask, index: CatalogueIndex
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """_place (as a code of _PLACES) and the region bonus for every place slot of the index."""
+    """_place (a PLACE_ORDER tier, _ELSEWHERE or _UNKNOWN) and the region bonus of every place
+    slot of the index."""
     home = ask.home
 
     def build() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
