@@ -72,7 +72,8 @@ def import_holding_before_commit(
 ) -> ImportResult:
     """An import that calls `hold` after writing its rows, before committing them."""
     with Session(engine) as session:
-        event.listen(session, "after_flush", lambda *_: hold())
+        # before_commit, not after_flush: the import writes in bulk statements, no flush.
+        event.listen(session, "before_commit", lambda *_: hold())
         return import_initiatives(session, csv_text, replace=replace)
 
 

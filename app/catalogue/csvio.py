@@ -16,18 +16,24 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TextIO
 from urllib.parse import urlsplit
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, delete, select
 
 from app.catalogue.columns import Codebook, column_for, default_codebook
-from app.catalogue.models import LIST_FIELDS, Initiative, InitiativeBase, catalogue_key
+from app.catalogue.models import (
+    LIST_FIELDS,
+    Initiative,
+    InitiativeBase,
+    catalogue_key,
+    dedupe_key,
+)
 from app.catalogue.records import InitiativeRecord
 from app.catalogue.version import bump_version
 from app.core.db import begin_exclusive
@@ -451,6 +457,14 @@ def _key(name: str, municipality: str | None) -> tuple[str, str]:
     return catalogue_key(name, municipality)
 
 
+# Rows per INSERT or UPDATE statement of an import (executemany; SQLAlchemy sends an INSERT
+# as multi-row VALUES): large enough that statements are few, small enough that a batch's
+# parameters stay a few megabytes.
+IMPORT_BATCH = 2_000
+# Rows per fetch of an export: memory stays constant whatever the catalogue's size.
+EXPORT_BATCH = 1_000
+
+
 def import_initiatives(session: Session, text: str, replace: bool = False) -> ImportResult:
     """Import a CSV text in one transaction. Without replace, rows whose name and
     municipality match an existing initiative update it (only the file's columns, so a v1
@@ -460,33 +474,47 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     works on the catalogue that one left. Everything it reads, the count of rows a replace
     removes included, is read inside its own transaction; readers see the old catalogue
     until the new one is committed.
+
+    Rows are written in bulk (plain dicts, batches of IMPORT_BATCH), not one ORM object
+    each: 100 000 rows would otherwise take half a minute and a gigabyte. Bulk statements
+    skip the ORM's events, so the dedupe_key is set here with the same function.
     """
     items = parse_csv(text)
     result = ImportResult()
     try:
         begin_exclusive(session, IMPORT_LOCK_KEY)
+        # key -> id of the rows already in the catalogue (three columns, not whole rows)
+        existing: dict[tuple[str, str], int] = {}
         if replace:
             result.deleted = session.exec(select(func.count()).select_from(Initiative)).one()
             session.exec(delete(Initiative))
-            existing: dict[tuple[str, str], Initiative] = {}
         else:
-            existing = {_key(i.name, i.municipality): i for i in session.exec(select(Initiative))}
+            found = session.exec(select(Initiative.id, Initiative.name, Initiative.municipality))
+            existing = {_key(name, town): id_ for id_, name, town in found if id_ is not None}
         now = datetime.now(UTC)
+        # What to write, by key, in the file's order: a second row for the same initiative
+        # updates what the first one wrote (as it did when each row was an ORM object).
+        added: dict[tuple[str, str], dict[str, Any]] = {}
+        changed: dict[int, dict[str, Any]] = {}
         for item in items:
             key = _key(item.name, item.municipality)
-            current = existing.get(key)
-            if current is None:
-                current = Initiative.model_validate(item)
-                session.add(current)
-                existing[key] = current
+            id_ = existing.get(key)
+            if id_ is None and key not in added:
+                row = item.model_dump()
+                row.update(created_at=now, updated_at=now)
+                added[key] = row
                 result.created += 1
             else:
-                for name, value in item.model_dump(exclude_unset=True).items():
-                    setattr(current, name, value)
-                current.updated_at = now
-                session.add(current)
+                row = added[key] if id_ is None else changed.setdefault(id_, {"id": id_})
+                row.update(item.model_dump(exclude_unset=True), updated_at=now)
                 result.updated += 1
+            # as the ORM event does (models._set_dedupe_key): from the row's name and place
+            row["dedupe_key"] = dedupe_key(item.name, item.municipality)
             result.names.append(item.name)
+        for batch in _batches(list(changed.values())):
+            session.exec(update(Initiative), params=batch)
+        for batch in _batches(list(added.values())):
+            session.exec(insert(Initiative), params=batch)
         # In the same transaction: every worker sees the new version with the new rows.
         bump_version(session)
         session.commit()
@@ -496,27 +524,62 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     return result
 
 
-def write_csv(
-    initiatives: Iterable[InitiativeBase], fh: TextIO, columns: Sequence[str] = ALL_COLUMNS
-) -> int:
-    """Write initiatives in the exchange format (v1.1, or the given columns); return the
-    number of rows."""
-    writer = SafeCsvWriter(fh)
-    writer.writerow(columns)
-    n = 0
-    for ini in initiatives:
+def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), IMPORT_BATCH):
+        yield rows[start : start + IMPORT_BATCH]
+
+
+class InitiativeCsvWriter:
+    """Initiatives (models, or database rows with the same attributes) in the exchange
+    format, one at a time: the header when made, then a line per `write`."""
+
+    def __init__(self, fh: TextIO, columns: Sequence[str] = ALL_COLUMNS) -> None:
+        self._writer = SafeCsvWriter(fh)
+        self._columns = columns
+        self._writer.writerow(columns)
+
+    def write(self, ini: Any) -> None:
+        """Write one initiative."""
         row = []
-        for col in columns:
-            value = getattr(ini, col)
-            if col in LIST_FIELDS:
+        for name in self._columns:
+            value = getattr(ini, name)
+            if name in LIST_FIELDS:
                 row.append(";".join(value))
             else:
                 row.append("" if value is None else str(value))
-        writer.writerow(row)
+        self._writer.writerow(row)
+
+
+def write_csv(initiatives: Iterable[Any], fh: TextIO, columns: Sequence[str] = ALL_COLUMNS) -> int:
+    """Write initiatives in the exchange format (v1.1, or the given columns); return the
+    number of rows."""
+    writer = InitiativeCsvWriter(fh, columns)
+    n = 0
+    for ini in initiatives:
+        writer.write(ini)
         n += 1
     return n
 
 
+def export_rows(session: Session, ids: Sequence[int] | None = None) -> Iterator[Any]:
+    """The catalogue's rows (the exchange format's columns only, no ORM objects) in id
+    order, EXPORT_BATCH at a time; only the given ids when there are some.
+
+    The whole catalogue is one statement read in batches (a server-side cursor on
+    PostgreSQL), so that an export is one consistent state of it; given ids are read in
+    batches of ids.
+    """
+    table = Initiative.__table__  # type: ignore[attr-defined]
+    query = select(*(table.c[name] for name in ALL_COLUMNS)).order_by(table.c.id)
+    if ids is None:
+        yield from session.exec(query.execution_options(yield_per=EXPORT_BATCH))
+        return
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), EXPORT_BATCH):
+        chunk = wanted[start : start + EXPORT_BATCH]
+        yield from session.exec(query.where(table.c.id.in_(chunk)))
+
+
 def export_initiatives(session: Session, fh: TextIO) -> int:
-    rows = session.exec(select(Initiative).order_by(Initiative.id)).all()  # type: ignore[arg-type]
-    return write_csv(rows, fh)
+    """Write the whole catalogue to `fh` as it is read: memory stays constant."""
+    return write_csv(export_rows(session), fh)

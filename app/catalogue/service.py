@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import gc
+import io
 import logging
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import ColumnElement, Engine, String, cast, exists, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.advice.models import Advice
-from app.catalogue.csvio import ImportResult, import_initiatives
+from app.catalogue.csvio import (
+    EXPORT_BATCH,
+    ImportResult,
+    InitiativeCsvWriter,
+    export_rows,
+    import_initiatives,
+)
 from app.catalogue.index import catalogue_index
 from app.catalogue.models import Initiative, SavedIntake
 from app.catalogue.records import InitiativeRecord
@@ -46,12 +54,87 @@ def load_records(engine: Engine) -> tuple[InitiativeRecord, ...]:
         return tuple(r.to_record() for r in rows)
 
 
+def initiatives_page(
+    session: Session,
+    *,
+    municipality: str | None = None,
+    element: str | None = None,
+    age_group: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[Initiative]]:
+    """One page of the catalogue in id order, and how many initiatives match in all.
+
+    Filtered, counted and paged by the database: only the page's rows are loaded.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if municipality:
+        # "gent", " GENT " and "Gent" are one municipality (as in models.catalogue_key):
+        # which of the spellings stored match is decided here, over the few distinct ones.
+        wanted = " ".join(municipality.casefold().split())
+        stored = session.exec(select(Initiative.municipality).distinct())
+        spellings = [m for m in stored if m and " ".join(m.casefold().split()) == wanted]
+        conditions.append(col(Initiative.municipality).in_(spellings))
+    dialect = session.get_bind().dialect.name
+    if element:
+        conditions.append(_list_holds(dialect, Initiative.__table__.c.elements, element))  # type: ignore[attr-defined]
+    if age_group:
+        conditions.append(_list_holds(dialect, Initiative.__table__.c.age_groups, age_group))  # type: ignore[attr-defined]
+    total = session.exec(select(func.count()).select_from(Initiative).where(*conditions)).one()
+    query = (
+        select(Initiative)
+        .where(*conditions)
+        .order_by(col(Initiative.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(total), list(session.exec(query))
+
+
+def _list_holds(dialect: str, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+    """`value` is one of the ids in a JSON list column."""
+    if dialect == "postgresql":
+        return cast(column, JSONB).contains([value])
+    if dialect == "sqlite":
+        members = func.json_each(column).table_valued("value")
+        return exists(select(members.c.value).where(members.c.value == value))
+    # Elsewhere, on the JSON text: ids hold no quotes, so '"older"' is that id and no other.
+    return cast(column, String).contains(f'"{value}"', autoescape=True)
+
+
 def initiatives_by_ids(engine: Engine, ids: Iterable[int]) -> list[Initiative]:
-    """Full rows of the given initiatives, in id order (for export)."""
-    wanted = set(ids)
+    """Full rows of the given initiatives, in id order."""
+    wanted = sorted(set(ids))
+    rows: list[Initiative] = []
     with Session(engine) as session:
-        rows = session.exec(select(Initiative).order_by(Initiative.id))  # type: ignore[arg-type]
-        return [r for r in rows if r.id in wanted]
+        for start in range(0, len(wanted), EXPORT_BATCH):
+            chunk = wanted[start : start + EXPORT_BATCH]
+            query = (
+                select(Initiative).where(col(Initiative.id).in_(chunk)).order_by(col(Initiative.id))
+            )
+            rows.extend(session.exec(query))
+    return rows
+
+
+def export_csv_chunks(engine: Engine, ids: Iterable[int] | None = None) -> Iterator[str]:
+    """The catalogue (or the given initiatives) in the CSV exchange format, a piece of text
+    per batch of rows as it is read: for a streamed download in constant memory."""
+    wanted = None if ids is None else sorted(set(ids))
+    out = io.StringIO()
+    writer = InitiativeCsvWriter(out)
+    with Session(engine) as session:
+        for n, row in enumerate(export_rows(session, wanted), start=1):
+            writer.write(row)
+            if n % EXPORT_BATCH == 0:
+                yield _take(out)
+    yield _take(out)
+
+
+def _take(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
 
 
 # Record codes: Crockford's base32 (no I, L, O or U, so nothing reads as another character

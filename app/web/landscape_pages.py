@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -22,11 +22,10 @@ from app.catalogue.csvio import (
     SafeCsvWriter,
     parse_csv,
     to_records,
-    write_csv,
 )
 from app.catalogue.models import InitiativeBase
 from app.catalogue.records import InitiativeRecord
-from app.catalogue.service import initiatives_by_ids
+from app.catalogue.service import export_csv_chunks
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
 from app.domain.places import Municipality, load_places
@@ -318,11 +317,10 @@ def table_csv(request: Request, facet: str) -> Response:
 def matrix_csv(request: Request) -> Response:
     """The filtered matrix in the exchange format of DOMAIN.md §6."""
     _f, records = _filtered(request)
-    rows = initiatives_by_ids(request.app.state.engine, (r.id for r in records))
-    out = io.StringIO()
-    write_csv(rows, out)
-    return Response(
-        out.getvalue(),
+    # Streamed as it is read, a batch of rows at a time: constant memory at any size.
+    chunks = export_csv_chunks(request.app.state.engine, [r.id for r in records])
+    return StreamingResponse(
+        chunks,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="landschap-initiatieven.csv"'},
     )

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
-from sqlmodel import select
 
 from app.api.errors import API_ERRORS
 from app.catalogue.models import Initiative, InitiativePublic
+from app.catalogue.service import initiatives_page
 from app.core.db import SessionDep
 from app.domain.vocabulary import ElementId, TargetAgeGroup
 
@@ -31,18 +31,18 @@ def list_initiatives(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> InitiativePage:
-    """Initiatives, optionally filtered by municipality, element and age group; each with
-    its referral details (phone, email, address, last_verified) when the catalogue has them."""
-    rows = session.exec(select(Initiative).order_by(Initiative.id)).all()  # type: ignore[arg-type]
-    if municipality:
-        wanted = " ".join(municipality.casefold().split())
-        rows = [r for r in rows if " ".join((r.municipality or "").casefold().split()) == wanted]
-    if element:
-        rows = [r for r in rows if element.value in r.elements]
-    if age_group:
-        rows = [r for r in rows if age_group.value in r.age_groups]
-    page = rows[offset : offset + limit]
-    return InitiativePage(total=len(rows), items=[InitiativePublic.model_validate(r) for r in page])
+    """Initiatives in id order, optionally filtered by municipality, element and age group;
+    each with its referral details (phone, email, address, last_verified) when the
+    catalogue has them. `total` counts every match; `limit` and `offset` pick the page."""
+    total, rows = initiatives_page(
+        session,
+        municipality=municipality,
+        element=element.value if element else None,
+        age_group=age_group.value if age_group else None,
+        limit=limit,
+        offset=offset,
+    )
+    return InitiativePage(total=total, items=[InitiativePublic.model_validate(r) for r in rows])
 
 
 @router.get("/initiatives/{initiative_id}", response_model=InitiativePublic)
