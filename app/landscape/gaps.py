@@ -92,17 +92,26 @@ def find_gaps(
 ) -> list[Gap]:
     """Every gap in this offer. `label(section, id)` names ids in the user's language;
     `counts` (from all_facet_counts) saves counting the records again."""
-    n = len(records)
+    counts = counts if counts is not None else all_facet_counts(records)
+    wanted = frozenset(DIMENSIONS)
+    unspecified = sum(1 for r in records if not values_of(r, "dimensions") & wanted)
+    return gaps_from_counts(len(records), counts, unspecified, label)
+
+
+def gaps_from_counts(
+    n: int, counts: Mapping[str, Mapping[str, int]], unspecified_dimensions: int, label: Label
+) -> list[Gap]:
+    """find_gaps from the counts alone: `n` initiatives, their all_facet_counts, and how
+    many of them name none of the four dimensions."""
     if n == 0:
         return [Gap("no-offer", "no-offer", figures={"n": 0})]
-    counts = counts if counts is not None else all_facet_counts(records)
     gaps: list[Gap] = []
     gaps += _element_gaps(counts, n, label)
     gaps += _prevention_gaps(counts, n)
     if counts["course"]["chronic"] == 0 and counts["course"]["transient"] == 0:
         gaps.append(Gap("course-not-distinguished", "course-not-distinguished"))
     gaps += _age_gaps(counts, n, label)
-    gaps += _dimension_gaps(records, label)
+    gaps += _dimension_gaps(counts, n, unspecified_dimensions, label)
     gaps += _risk_gaps(counts, n, label)
     gaps += _evaluation_gaps(counts, n)
     return gaps
@@ -191,14 +200,12 @@ def _age_gaps(counts: Mapping[str, Mapping[str, int]], n: int, label: Label) -> 
     return gaps
 
 
-def _dimension_gaps(records: Sequence[InitiativeRecord], label: Label) -> list[Gap]:
+def _dimension_gaps(
+    counts: Mapping[str, Mapping[str, int]], n: int, unspecified: int, label: Label
+) -> list[Gap]:
     """Initiatives described only as "general" (or not at all) neither cover nor miss a
     dimension: they are counted apart, as not specified."""
-    n = len(records)
-    wanted = frozenset(DIMENSIONS)
-    coded = [values_of(r, "dimensions") & wanted for r in records]
-    unspecified = sum(1 for c in coded if not c)
-    absent = [d for d in DIMENSIONS if not any(d in c for c in coded)]
+    absent = [d for d in DIMENSIONS if counts["dimensions"][d] == 0]
     names = _labels(label, "dimensions", absent)
     figures = {"dimensions": absent, "unspecified": unspecified, "n": n}
     if unspecified == n:

@@ -4,7 +4,7 @@ Flemish inventory of the report (data/flemish_inventory.yaml). Pure: no web."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -107,13 +107,18 @@ def reach(records: Sequence[InitiativeRecord], place: Municipality, places: Plac
         tier = place_of(record, place, places)
         if tier in tiers:
             tiers[tier].append(record)
-    region = ", ".join(
+    region = region_of(place, places)
+    return Reach(place, region, tiers["municipality"], tiers["region"], tiers["flanders"])
+
+
+def region_of(place: Municipality, places: Places) -> str:
+    """ "arrondissement Turnhout, provincie Antwerpen": the region `reach` speaks of."""
+    return ", ".join(
         dict.fromkeys(
             places.region_label(place, level)
             for level in (Proximity.arrondissement, Proximity.province)
         )
     )
-    return Reach(place, region, tiers["municipality"], tiers["region"], tiers["flanders"])
 
 
 @dataclass(frozen=True)
@@ -144,10 +149,27 @@ def benchmark(
 ) -> list[BenchmarkTable]:
     """Per facet of the inventory: the Flemish share beside the municipality's own and
     reachable shares. Ids that neither the report nor the municipality has are left out."""
+    own_counts = {facet: facet_counts(own, facet) for facet in inventory.facets}
+    reach_counts = {facet: facet_counts(reachable, facet) for facet in inventory.facets}
+    return benchmark_from_counts(
+        (len(own), own_counts), (len(reachable), reach_counts), inventory, label, lang
+    )
+
+
+def benchmark_from_counts(
+    own: tuple[int, Mapping[str, Mapping[str, int]]],
+    reachable: tuple[int, Mapping[str, Mapping[str, int]]],
+    inventory: Inventory,
+    label: Callable[[str, str], str],
+    lang: str,
+) -> list[BenchmarkTable]:
+    """benchmark() from (n, facet counts) of the own and of the reachable offer."""
+    n_own, own_all = own
+    n_reach, reach_all = reachable
     tables = []
     for facet, entry in inventory.facets.items():
-        own_counts = facet_counts(own, facet)
-        reach_counts = facet_counts(reachable, facet)
+        own_counts = own_all[facet]
+        reach_counts = reach_all[facet]
         rows = []
         for id_ in facet_ids(facet):
             flemish = entry.shares.get(id_)
@@ -161,9 +183,9 @@ def benchmark(
                     flemish=flemish,
                     note=(note.en if lang == "en" else note.nl) if note else None,
                     own=own_counts[id_],
-                    own_percent=percent(own_counts[id_], len(own)),
+                    own_percent=percent(own_counts[id_], n_own),
                     reachable=reach_counts[id_],
-                    reachable_percent=percent(reach_counts[id_], len(reachable)),
+                    reachable_percent=percent(reach_counts[id_], n_reach),
                 )
             )
         tables.append(BenchmarkTable(facet, entry.reference, rows))

@@ -67,8 +67,13 @@ def landscape(
     records: Sequence[InitiativeRecord], counts: dict[str, dict[str, int]] | None = None
 ) -> dict[str, Any]:
     """Counts and percentages per facet, and elements per initiative."""
-    n = len(records)
-    counts = counts if counts is not None else all_facet_counts(records)
+    return landscape_from_counts(
+        len(records), counts if counts is not None else all_facet_counts(records)
+    )
+
+
+def landscape_from_counts(n: int, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """landscape() from `n` and the all_facet_counts of those n initiatives."""
     facets: dict[str, Any] = {
         facet: {i: {"count": c, "percent": percent(c, n)} for i, c in counts[facet].items()}
         for facet in FACETS
@@ -116,6 +121,12 @@ def crosstab(records: Sequence[InitiativeRecord], row: Cell, col: Cell) -> dict[
             c += 1
         else:
             d += 1
+    return crosstab_from_counts(a, b, c, d, row, col)
+
+
+def crosstab_from_counts(a: int, b: int, c: int, d: int, row: Cell, col: Cell) -> dict[str, Any]:
+    """The crosstab from its four cells: a = row and col, b = row only, c = col only,
+    d = neither (app.landscape.index counts them from bitsets)."""
     counts = [[a, b], [c, d]]
     col_totals = [a + c, b + d]
     column_percentages = [
@@ -124,7 +135,7 @@ def crosstab(records: Sequence[InitiativeRecord], row: Cell, col: Cell) -> dict[
     result: dict[str, Any] = {
         "row": {"facet": row.facet, "id": row.id},
         "col": {"facet": col.facet, "id": col.id},
-        "n": len(records),
+        "n": a + b + c + d,
         "counts": counts,
         "column_percentages": column_percentages,
         "expected": None,

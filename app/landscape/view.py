@@ -17,7 +17,8 @@ from app.domain.intake import AGE_BANDS
 from app.landscape.api_support import labeller
 from app.landscape.charts import Bar, bar_chart
 from app.landscape.facets import FACETS, facet_ids, values_of
-from app.landscape.gaps import find_gaps, render_gaps
+from app.landscape.gaps import find_gaps, gaps_from_counts, render_gaps
+from app.landscape.index import Bits, LandscapeIndex
 from app.landscape.population import estimated_lonely, total
 from app.landscape.service import (
     all_facet_counts,
@@ -88,13 +89,24 @@ def facet_table(
     counts: Mapping[str, Mapping[str, int]] | None = None,
 ) -> FacetTable:
     """One facet (or "element_count") as a labelled table; `counts` from all_facet_counts."""
-    n = len(records)
+    if counts is None:
+        counts = {
+            facet: element_count_distribution(records)
+            if facet == "element_count"
+            else facet_counts(records, facet)
+        }
+    return table_from_counts(len(records), facet, label, counts)
+
+
+def table_from_counts(
+    n: int, facet: str, label: Callable[[str, str], str], counts: Mapping[str, Mapping[str, int]]
+) -> FacetTable:
+    """facet_table from the counts of `n` initiatives (all_facet_counts or the index's)."""
     title = facet_titles()[facet]
     if facet == "element_count":
-        dist = counts["element_count"] if counts else element_count_distribution(records)
+        dist = counts["element_count"]
         return FacetTable(facet, title, [(b, b, c, percent(c, n)) for b, c in dist.items()], n)
-    values = counts[facet] if counts else facet_counts(records, facet)
-    rows = [(i, label(facet, i), c, percent(c, n)) for i, c in values.items()]
+    rows = [(i, label(facet, i), c, percent(c, n)) for i, c in counts[facet].items()]
     return FacetTable(facet, title, rows, n)
 
 
@@ -106,6 +118,18 @@ def overview(
     counts = all_facet_counts(records)
     tables = [facet_table(records, f, label, counts) for f in (*FACETS, "element_count")]
     return tables, render_gaps(find_gaps(records, label, counts), knowledge.gaps, lang)
+
+
+def indexed_overview(
+    index: LandscapeIndex, mask: Bits, knowledge: Knowledge, lang: str
+) -> tuple[list[FacetTable], list[dict[str, Any]]]:
+    """overview() of the records `mask` selects, from the index's bitsets."""
+    label = labeller(knowledge, lang)
+    counts = index.facet_counts(mask)
+    n = index.count(mask)
+    tables = [table_from_counts(n, f, label, counts) for f in (*FACETS, "element_count")]
+    gaps = gaps_from_counts(n, counts, index.unspecified_dimensions(mask), label)
+    return tables, render_gaps(gaps, knowledge.gaps, lang)
 
 
 def matrix_rows(

@@ -32,14 +32,20 @@ from app.domain.places import Municipality, load_places
 from app.landscape.api_support import catalogue_records, labeller
 from app.landscape.explain import crosstab_words
 from app.landscape.facets import FACETS, FilterError, Filters, facet_ids
-from app.landscape.municipality import Reach, benchmark, by_name, load_inventory, reach, where_label
-from app.landscape.service import Cell, crosstab
+from app.landscape.index import Bits, LandscapeIndex, Tiers, landscape_index
+from app.landscape.municipality import (
+    benchmark_from_counts,
+    load_inventory,
+    region_of,
+    where_label,
+)
+from app.landscape.service import Cell
 from app.landscape.view import (
     MATRIX_COLUMNS,
-    facet_table,
     facet_titles,
+    indexed_overview,
     matrix_rows,
-    overview,
+    table_from_counts,
 )
 from app.web.templating import is_htmx, render
 from app.web.upload_support import (
@@ -54,6 +60,8 @@ from app.web.upload_support import (
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
+# The municipality's lists show this many initiatives each, by name; the counts are whole.
+LIST_LIMIT = 100
 FILTER_FACETS = (
     "elements",
     "prevention_levels",
@@ -119,24 +127,31 @@ def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
 
 @dataclass(frozen=True)
 class Selection:
-    """What the filters select: for a municipality its own offer (`records`) and the offer
-    it can reach (`reach`, with the same filters)."""
+    """What the filters select, as bitsets of the index: for a municipality its own offer
+    (`mask`) and the offer it can reach (`reach`, with the same filters)."""
 
     filters: Filters
     errors: dict[str, str]
     place: Municipality | None
-    records: list[InitiativeRecord]
-    reach: Reach | None
+    index: LandscapeIndex
+    mask: Bits
+    reach: Tiers | None
+
+    @property
+    def records(self) -> list[InitiativeRecord]:
+        return self.index.take(self.mask)
 
 
 def _select(request: Request, all_records: Sequence[InitiativeRecord]) -> Selection:
     filters, place, errors = _read_filters(request)
+    index = landscape_index(all_records)
     if place is None:
-        return Selection(filters, errors, None, filters.apply(all_records), None)
+        return Selection(filters, errors, None, index, index.mask(filters), None)
     # Places are compared as places (a former name is the municipality it merged into).
-    pool = replace(filters, municipality=None).apply(all_records)
-    found = reach(pool, place, load_places())
-    return Selection(filters, errors, place, found.own, found)
+    pool = index.mask(replace(filters, municipality=None))
+    tiers = index.tiers(place, load_places())
+    found = Tiers(tiers.own & pool, tiers.regional & pool, tiers.flanders & pool)
+    return Selection(filters, errors, place, index, found.own, found)
 
 
 def _options(request: Request, lang: str) -> dict[str, list[tuple[str, str]]]:
@@ -156,38 +171,43 @@ def _municipality_options() -> list[tuple[str, str]]:
     return options
 
 
-def _municipality_view(
-    request: Request,
-    selection: Selection,
-    all_records: Sequence[InitiativeRecord],
-    lang: str,
-) -> dict[str, Any] | None:
-    """Own offer, reachable offer and the Flemish benchmark for the chosen municipality."""
+def _municipality_view(request: Request, selection: Selection, lang: str) -> dict[str, Any] | None:
+    """Own offer, reachable offer and the Flemish benchmark for the chosen municipality.
+    The lists hold the first LIST_LIMIT initiatives by name; the counts are whole."""
     if selection.place is None or selection.reach is None:
         return None
     places = load_places()
-    found = selection.reach
+    index, found = selection.index, selection.reach
     # The benchmark compares the municipality's whole offer, whatever the other filters.
-    whole = reach(all_records, selection.place, places)
+    whole = index.tiers(selection.place, places)
+    reachable = whole.own | whole.regional | whole.flanders
+    own = (index.count(whole.own), index.facet_counts(whole.own))
+    reach_counts = (index.count(reachable), index.facet_counts(reachable))
     inventory = load_inventory()
     label = labeller(request.app.state.knowledge, lang)
     others = replace(selection.filters, municipality=None)
     return {
         "place": selection.place,
-        "region": found.region,
-        "own": by_name(found.own),
-        "regional": [(r, where_label(r, places)) for r in by_name(found.regional)],
-        "flanders": by_name(found.flanders),
+        "region": region_of(selection.place, places),
+        "own": index.by_name(found.own, LIST_LIMIT),
+        "own_total": index.count(found.own),
+        "regional": [
+            (r, where_label(r, places)) for r in index.by_name(found.regional, LIST_LIMIT)
+        ],
+        "regional_total": index.count(found.regional),
+        "flanders": index.by_name(found.flanders, LIST_LIMIT),
+        "flanders_total": index.count(found.flanders),
+        "list_limit": LIST_LIMIT,
         "filtered": not others.is_empty(),
-        "bench": benchmark(whole.own, whole.reachable, inventory, label, lang),
-        "bench_own": len(whole.own),
-        "bench_reachable": len(whole.reachable),
+        "bench": benchmark_from_counts(own, reach_counts, inventory, label, lang),
+        "bench_own": own[0],
+        "bench_reachable": reach_counts[0],
         "inventory": inventory,
     }
 
 
 def _crosstab_view(
-    records: Sequence[InitiativeRecord], request: Request, lang: str
+    index: LandscapeIndex, mask: Bits, request: Request, lang: str
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     row_spec = request.query_params.get("row", "elements:meeting")
     col_spec = request.query_params.get("col", "age_groups:older")
@@ -196,7 +216,7 @@ def _crosstab_view(
     except FilterError as exc:
         return None, {exc.field: _("Kies een kenmerk uit de lijst.")}
     label = labeller(request.app.state.knowledge, lang)
-    result = crosstab(records, row, col)
+    result = index.crosstab(mask, row, col)
     result["row_label"] = label(row.facet, row.id)
     result["col_label"] = label(col.facet, col.id)
     result.update(crosstab_words(result, result["row_label"], result["col_label"], lang))
@@ -212,8 +232,8 @@ def _page_number(request: Request) -> int:
 
 def _dashboard_context(
     request: Request,
-    records: Sequence[InitiativeRecord],
-    all_records: Sequence[InitiativeRecord],
+    index: LandscapeIndex,
+    mask: Bits,
     filters: Filters,
     errors: dict[str, str],
     lang: str,
@@ -221,23 +241,24 @@ def _dashboard_context(
     municipality: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     knowledge = request.app.state.knowledge
-    cross, cross_errors = _crosstab_view(records, request, lang)
-    tables, gaps = overview(records, knowledge, lang)
+    cross, cross_errors = _crosstab_view(index, mask, request, lang)
+    tables, gaps = indexed_overview(index, mask, knowledge, lang)
+    n = index.count(mask)
     page = _page_number(request)
-    pages = max(1, -(-len(records) // PAGE_SIZE))
+    pages = max(1, -(-n // PAGE_SIZE))
     page = min(page, pages)
     start = (page - 1) * PAGE_SIZE
     filter_query = urlencode(filters.as_pairs())
     return {
-        "n": len(records),
-        "total": len(all_records),
+        "n": n,
+        "total": index.n,
         "filters": filters,
         "filter_query": filter_query,
         "errors": {**errors, **cross_errors},
         "tables": tables,
         "gaps": gaps,
         "cross": cross,
-        "matrix": matrix_rows(records[start : start + PAGE_SIZE], knowledge, lang),
+        "matrix": matrix_rows(index.take(mask, start, start + PAGE_SIZE), knowledge, lang),
         "matrix_columns": MATRIX_COLUMNS,
         "page": page,
         "pages": pages,
@@ -264,12 +285,12 @@ def dashboard(request: Request) -> HTMLResponse:
     sel = _select(request, all_records)
     context = _dashboard_context(
         request,
-        sel.records,
-        all_records,
+        sel.index,
+        sel.mask,
         sel.filters,
         sel.errors,
         lang,
-        municipality=_municipality_view(request, sel, all_records, lang),
+        municipality=_municipality_view(request, sel, lang),
     )
     target = request.headers.get("hx-target")
     block = ("crosstab" if target == "crosstab" else "main") if is_htmx(request) else None
@@ -277,11 +298,11 @@ def dashboard(request: Request) -> HTMLResponse:
     return render(request, "landscape.html", context, block=block, headers=headers)
 
 
-def _filtered(request: Request) -> tuple[Filters, list[InitiativeRecord]]:
+def _filtered(request: Request) -> Selection:
     sel = _select(request, catalogue_records(request))
     if sel.errors:
         raise HTTPException(status_code=404)
-    return sel.filters, sel.records
+    return sel
 
 
 def _facet_download(request: Request, facet: str, kind: str) -> Response:
@@ -289,8 +310,10 @@ def _facet_download(request: Request, facet: str, kind: str) -> Response:
     lang = _lang(request)
     if facet not in (*FACETS, "element_count"):
         raise HTTPException(status_code=404)
-    _f, records = _filtered(request)
-    table = facet_table(records, facet, labeller(request.app.state.knowledge, lang))
+    sel = _filtered(request)
+    counts = sel.index.facet_counts(sel.mask)
+    label = labeller(request.app.state.knowledge, lang)
+    table = table_from_counts(sel.index.count(sel.mask), facet, label, counts)
     body, media = (
         (table.chart(), "image/svg+xml")
         if kind == "svg"
@@ -316,7 +339,7 @@ def table_csv(request: Request, facet: str) -> Response:
 @router.get("/landschap/initiatieven.csv")
 def matrix_csv(request: Request) -> Response:
     """The filtered matrix in the exchange format of DOMAIN.md §6."""
-    _f, records = _filtered(request)
+    records = _filtered(request).records
     # Streamed as it is read, a batch of rows at a time: constant memory at any size.
     chunks = export_csv_chunks(request.app.state.engine, [r.id for r in records])
     return StreamingResponse(
@@ -329,8 +352,8 @@ def matrix_csv(request: Request) -> Response:
 @router.get("/landschap/kruistabel.csv")
 def crosstab_csv(request: Request) -> Response:
     lang = _lang(request)
-    _f, records = _filtered(request)
-    cross, _errors = _crosstab_view(records, request, lang)
+    sel = _filtered(request)
+    cross, _errors = _crosstab_view(sel.index, sel.mask, request, lang)
     if cross is None:
         raise HTTPException(status_code=404)
     out = io.StringIO()
@@ -352,8 +375,8 @@ def _codebook(request: Request) -> Codebook:
 
 
 def _upload_error_page(request: Request, lang: str, errors: list[str]) -> HTMLResponse:
-    all_records = catalogue_records(request)
-    context = _dashboard_context(request, all_records, all_records, Filters(), {}, lang)
+    index = landscape_index(catalogue_records(request))
+    context = _dashboard_context(request, index, index.all, Filters(), {}, lang)
     context["upload_errors"] = errors
     return render(request, "landscape.html", context, status_code=200)
 
@@ -432,13 +455,13 @@ def _analyse_upload(
     sel = _select(view, records)
     context = _dashboard_context(
         view,
-        sel.records,
-        records,
+        sel.index,
+        sel.mask,
         sel.filters,
         sel.errors,
         lang,
         uploaded=name or _("zonder naam"),
-        municipality=_municipality_view(view, sel, records, lang),
+        municipality=_municipality_view(view, sel, lang),
     )
     context["dataset"] = encode_dataset(items)
     # The language switch posts the rows and the view along, like the other forms.

@@ -18,8 +18,9 @@ from app.landscape.api_support import (
 )
 from app.landscape.explain import describe_crosstab
 from app.landscape.facets import FACETS, FilterError, Filters
-from app.landscape.gaps import find_gaps, render_gaps
-from app.landscape.service import Cell, all_facet_counts, crosstab, landscape
+from app.landscape.gaps import gaps_from_counts, render_gaps
+from app.landscape.index import landscape_index
+from app.landscape.service import Cell, landscape_from_counts
 
 router = APIRouter(prefix="/api/v1", tags=["landscape"], responses=API_ERRORS)
 
@@ -129,12 +130,14 @@ def get_landscape(request: Request) -> Any:
         filters = Filters.parse(request.query_params.multi_items(), ignore=("lang",))
     except FilterError as exc:
         return _error(exc)
-    records = filters.apply(catalogue_records(request))
+    index = landscape_index(catalogue_records(request))
+    mask = index.mask(filters)
+    n = index.count(mask)
     label = labeller(request.app.state.knowledge, lang)
-    counts = all_facet_counts(records)
-    gaps = find_gaps(records, label, counts)
+    counts = index.facet_counts(mask)
+    gaps = gaps_from_counts(n, counts, index.unspecified_dimensions(mask), label)
     return {
-        **landscape(records, counts),
+        **landscape_from_counts(n, counts),
         "gaps": render_gaps(gaps, request.app.state.knowledge.gaps, lang),
         "filters": dict(filters.as_pairs()),
     }
@@ -160,7 +163,8 @@ def get_crosstab(request: Request) -> Any:
         filters = Filters.parse(params.multi_items(), ignore=("row", "col", "lang"))
     except FilterError as exc:
         return _error(exc)
-    result = crosstab(filters.apply(catalogue_records(request)), row, col)
+    index = landscape_index(catalogue_records(request))
+    result = index.crosstab(index.mask(filters), row, col)
     label = labeller(request.app.state.knowledge, lang)
     result["summary"] = describe_crosstab(
         result, label(row.facet, row.id), label(col.facet, col.id), lang
