@@ -32,6 +32,7 @@ from app.catalogue.records import InitiativeRecord
 from app.catalogue.version import read_version
 from app.domain.intake import Intake
 from app.domain.places import load_places
+from app.landscape.index import landscape_index
 
 log = logging.getLogger("eenzaamheidswijzer")
 
@@ -318,6 +319,8 @@ class CatalogueSnapshot:
             # Matching's index of these records (app.catalogue.index), ready before any
             # request sees them.
             catalogue_index(current[1], load_places())
+            # And the landscape's (app.landscape.index), for the same reason.
+            landscape_index(current[1])
             # Tens of thousands of long-lived objects: out of the collector's way, so that
             # its full collections do not walk them again and again.
             gc.collect()
