@@ -18,6 +18,7 @@ from bench import (
     asgi_bench,
     engine_bench,
     landscape_bench,
+    landscape_index_bench,
     matching_bench,
     page_bench,
     server_bench,
@@ -181,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     curve = matching_bench.run(scale)
     results["matching_curve"] = curve.as_dict()
     _print(matching_bench.format_section(curve))
+    _print()
+
+    index_rows = landscape_index_bench.run_scaled(scale)
+    results["landscape_index"] = index_rows
+    _print(landscape_index_bench.format_section(index_rows))
     _print()
 
     path = write_json(results, args.output)

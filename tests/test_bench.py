@@ -35,7 +35,9 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     assert "result page / trivial page" in r.stdout
     assert "Landscape over" in r.stdout
     assert "advise() at the scale of Flanders" in r.stdout
+    assert "Landscape from the bitset index" in r.stdout
     figures = json.loads(out_file.read_text(encoding="utf-8"))
     assert {"engine", "asgi", "pages", "landscape", "matching_curve"} <= set(figures)
     curve = figures["matching_curve"]["curve"]
     assert [p["initiatives"] for p in curve] == [1000, 10000]  # 100 000 from scale 0.2
+    assert {r["size"] for r in figures["landscape_index"]} == {1000, 10000}
