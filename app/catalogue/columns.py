@@ -64,6 +64,8 @@ BY_NAME: dict[str, Column] = {c.name: c for c in COLUMN_TABLE}
 MULTI_SEPARATOR = ";"
 
 
+# A file repeats the same few ids and labels in every row: each is normalised once.
+@lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """For comparing what people type: no accents, case, underscores, hyphens or extra
     spaces ("Leeftijds-groepen", "leeftijdsgroepen" and "LEEFTIJDSGROEPEN" are equal)."""
