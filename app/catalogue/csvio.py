@@ -462,9 +462,8 @@ def _key(name: str, municipality: str | None) -> tuple[str, str]:
     return catalogue_key(name, municipality)
 
 
-# Rows per INSERT or UPDATE statement of an import (executemany; SQLAlchemy sends an INSERT
-# as multi-row VALUES): large enough that statements are few, small enough that a batch's
-# parameters stay a few megabytes.
+# Rows per INSERT or UPDATE of an import, each one executemany: large enough that the
+# statements are few, small enough that a batch's parameters stay a few megabytes.
 IMPORT_BATCH = 2_000
 T = TypeVar("T")
 FIELDS = tuple(InitiativeBase.model_fields)
@@ -474,10 +473,10 @@ _TABLE = Initiative.__table__  # type: ignore[attr-defined]
 EXPORT_BATCH = 1_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _ParsedRow:
-    """A parsed row kept for an import: its values in FIELDS order (a tuple, a tenth of a
-    model's memory) and which of them the file sets."""
+    """A parsed row kept for an import: its values in FIELDS order (a tuple: far smaller
+    than the row's model) and which of them the file sets."""
 
     key: tuple[str, str]
     values: tuple[Any, ...]
