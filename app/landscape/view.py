@@ -11,7 +11,7 @@ from typing import Any
 from app.advice.knowledge import Knowledge
 from app.catalogue.csvio import SafeCsvWriter
 from app.catalogue.records import InitiativeRecord
-from app.core.i18n import decimal
+from app.core.i18n import decimal, ngettext_
 from app.core.i18n import gettext_ as _
 from app.domain.intake import AGE_BANDS
 from app.landscape.api_support import labeller
@@ -67,9 +67,12 @@ class FacetTable:
         bars = [
             Bar(label, pct, f"{count} ({decimal(pct)}%)") for _id, label, count, pct in self.rows
         ]
-        desc = _(
+        desc = ngettext_(
+            "Staafdiagram: aandeel van {n} initiatief per categorie; de tabel ernaast "
+            "geeft dezelfde cijfers.",
             "Staafdiagram: aandeel van {n} initiatieven per categorie; de tabel ernaast "
-            "geeft dezelfde cijfers."
+            "geeft dezelfde cijfers.",
+            self.n,
         ).format(n=self.n)
         return bar_chart(self.title, bars, desc, chart_id=f"chart-{self.facet}", max_value=100)
 
@@ -230,9 +233,23 @@ def supply_demand(
 ) -> dict[str, Any]:
     """Per age band: share often lonely and (if residents are given) how many people that
     is, beside the initiatives that target the band's age group."""
-    label = labeller(knowledge, lang)
     ages = facet_counts(records, "age_groups")
-    n = len(records)
+    return supply_demand_from_counts(
+        len(records), ages, prevalence, residents, knowledge, lang, approximate
+    )
+
+
+def supply_demand_from_counts(
+    n: int,
+    ages: Mapping[str, int],
+    prevalence: Mapping[str, float | None],
+    residents: Mapping[str, int | None],
+    knowledge: Knowledge,
+    lang: str,
+    approximate: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """supply_demand() from `n` initiatives and their counts per age group."""
+    label = labeller(knowledge, lang)
     rows: list[BandRow] = []
     for band in BANDS:
         prev = prevalence.get(band.id)
