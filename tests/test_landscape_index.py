@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
+from app.catalogue.matching import place_of
 from app.catalogue.records import InitiativeRecord
 from app.domain.places import load_places
 from app.landscape.facets import FACETS, Filters, facet_ids, values_of
@@ -31,6 +32,7 @@ from app.landscape.service import (
     landscape_from_counts,
 )
 from app.web import landscape_pages
+from app.web.demand_pages import _offer
 
 LIST_FACETS = ("elements", "prevention_levels", "dimensions", "age_groups", "risk_factors")
 LIST_FACETS += ("course", "approach")
@@ -240,3 +242,20 @@ def test_the_page_lists_at_most_a_hundred_per_tier_but_counts_them_all(
     assert "Initiatief 0001" in html  # by name: the first ones
     # The matrix stays paged: 25 rows of the 400 own initiatives.
     assert "Pagina 1 van 16" in html
+
+
+@pytest.mark.parametrize(("size", "seed"), CATALOGUES[:2])
+def test_the_demand_page_counts_the_reachable_offer_as_a_pass_does(size: int, seed: int) -> None:
+    records = random_catalogue(size, seed)
+    places = load_places()
+    rng = random.Random(seed)
+    for home in [None, *(places.find(r.municipality) for r in records[:8])]:
+        filters = replace(random_filters(rng, records), municipality=None)
+        index, mask, reach_counts = _offer(records, filters, home)
+        kept = filters.apply(records)
+        if home is not None:
+            where = [place_of(r, home, places) for r in kept]
+            kept = [r for r, w in zip(kept, where, strict=True) if w in reach_counts]
+            assert reach_counts == {t: where.count(t) for t in reach_counts}
+        assert index.take(mask) == kept
+        assert index.facet_counts(mask)["age_groups"] == all_facet_counts(kept)["age_groups"]

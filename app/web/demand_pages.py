@@ -17,13 +17,13 @@ from starlette.datastructures import UploadFile
 
 from app.catalogue.columns import Codebook
 from app.catalogue.csvio import SafeCsvWriter, to_records
-from app.catalogue.matching import place_of
 from app.catalogue.records import InitiativeRecord
 from app.core.i18n import current_language, set_language
 from app.core.i18n import gettext_ as _
 from app.domain.places import Municipality, load_places
 from app.landscape.api_support import catalogue_records
 from app.landscape.facets import FilterError, Filters
+from app.landscape.index import Bits, LandscapeIndex, landscape_index
 from app.landscape.population import (
     MAX_CSV_BYTES,
     CsvProblem,
@@ -31,7 +31,7 @@ from app.landscape.population import (
     parse_residents,
     parse_residents_csv,
 )
-from app.landscape.view import BANDS, supply_demand
+from app.landscape.view import BANDS, supply_demand_from_counts
 from app.web.intake_form import check_municipality
 from app.web.landscape_pages import MAX_UPLOAD_BYTES
 from app.web.templating import is_htmx, render
@@ -88,21 +88,19 @@ def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
 
 
 def _offer(
-    records: Sequence[InitiativeRecord], place: Municipality | None
-) -> tuple[list[InitiativeRecord], dict[str, int]]:
-    """The offer a resident of `place` can reach (in the municipality, its region, or for
-    all of Flanders, as the advice's matching decides it); everything without a place."""
+    records: Sequence[InitiativeRecord], filters: Filters, place: Municipality | None
+) -> tuple[LandscapeIndex, Bits, dict[str, int]]:
+    """The offer the filters keep that a resident of `place` can reach (in the
+    municipality, its region, or for all of Flanders, as the advice's matching decides
+    it), as a bitset of the landscape index; everything the filters keep without a place."""
+    index = landscape_index(records)
+    mask = index.mask(filters)
     if place is None:
-        return list(records), {}
-    places = load_places()
-    counts = dict.fromkeys(REACHABLE, 0)
-    reachable = []
-    for record in records:
-        where = place_of(record, place, places)
-        if where in counts:
-            counts[where] += 1
-            reachable.append(record)
-    return reachable, counts
+        return index, mask, {}
+    tiers = index.tiers(place, load_places())
+    parts = dict(zip(REACHABLE, (tiers.own, tiers.regional, tiers.flanders), strict=True))
+    counts = {where: index.count(bits & mask) for where, bits in parts.items()}
+    return index, mask & (tiers.own | tiers.regional | tiers.flanders), counts
 
 
 def demand_page(
@@ -178,9 +176,16 @@ def demand_page(
         if place is None and residents.get(b) == population.residents[b]
     )
     offer = catalogue_records(request) if records is None else records
-    records, reach = _offer(filters.apply(offer), place)
-    view = supply_demand(
-        records, prevalence, residents, request.app.state.knowledge, lang, approximate
+    index, mask, reach = _offer(offer, filters, place)
+    ages = index.facet_counts(mask)["age_groups"]
+    view = supply_demand_from_counts(
+        index.count(mask),
+        ages,
+        prevalence,
+        residents,
+        request.app.state.knowledge,
+        lang,
+        approximate,
     )
     return DemandPage(view, values, errors, filters, place, reach, notices)
 
