@@ -32,7 +32,7 @@ from app.landscape.population import (
     parse_residents_csv,
 )
 from app.landscape.view import BANDS, supply_demand_from_counts
-from app.web.intake_form import check_municipality
+from app.web.intake_form import read_municipality
 from app.web.landscape_pages import MAX_UPLOAD_BYTES
 from app.web.templating import is_htmx, render
 from app.web.upload_support import encode_dataset, read_dataset
@@ -118,19 +118,12 @@ def demand_page(
     filters, errors = _filters(request)
     values: dict[str, str] = {"municipality": " ".join(source.get("municipality", "").split())}
     notices: list[str] = []
-    check = check_municipality(values["municipality"])
-    place = check.place
-    if check.error:
-        errors["municipality"] = check.error
-    elif place is not None:
-        values["municipality"] = place.name
-        if check.notice:
-            notices.append(check.notice)
+    place = read_municipality(values, errors, notices)
 
     population = flanders_population()
     defaults = {b: str(v) for b, v in population.residents.items()}
     entered = any(f"res_{b.id}" in source for b in BANDS)
-    if place is None and not entered and not check.error:
+    if place is None and not entered and "municipality" not in errors:
         residents_raw = dict(defaults)
     else:
         residents_raw = {b.id: source.get(f"res_{b.id}", "") for b in BANDS}

@@ -258,6 +258,21 @@ class PlaceCheck:
     suggestions: tuple[Municipality, ...] = ()
 
 
+def read_municipality(
+    values: dict[str, str], errors: dict[str, str], notices: list[str]
+) -> Municipality | None:
+    """A form's `municipality` field checked in place: the official name written back into
+    `values`, a message added to `errors` or a note to `notices`; the place, if found."""
+    check = check_municipality(values.get("municipality", ""))
+    if check.error:
+        errors["municipality"] = check.error
+    elif check.place is not None:
+        values["municipality"] = check.place.name
+        if check.notice:
+            notices.append(check.notice)
+    return check.place
+
+
 def check_municipality(text: str) -> PlaceCheck:
     """Look a typed municipality (name, former name, postcode) up in the list of places."""
     text = " ".join(text.split())

@@ -33,7 +33,7 @@ from app.landscape.intake_stats import (
     intake_stats,
     offer_counter,
 )
-from app.web.intake_form import check_municipality
+from app.web.intake_form import read_municipality
 from app.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -145,14 +145,7 @@ def intake_page(request: Request) -> IntakePage:
     }
     errors: dict[str, str] = {}
     notices: list[str] = []
-    check = check_municipality(values["municipality"])
-    place = check.place
-    if check.error:
-        errors["municipality"] = check.error
-    elif place is not None:
-        values["municipality"] = place.name
-        if check.notice:
-            notices.append(check.notice)
+    place = read_municipality(values, errors, notices)
     # One calendar year at a time, never a free period: two overlapping periods (Jan–Dec and
     # Feb–Dec) would give away by subtraction the small counts each page suppresses.
     engine = request.app.state.engine
