@@ -25,7 +25,7 @@ from tests.test_migrations import migrate_to, schema_differences
 pg_url = test_postgres.pg_url
 
 # How long a worker may take to show an import: its check every 0.5 s and a reload.
-VISIBLE_WITHIN_S = 5.0
+VISIBLE_WITHIN_S = 30.0
 INTAKE = {
     "age_group": "older",
     "problem_nature": "situational",
@@ -136,11 +136,17 @@ def test_every_worker_shows_an_import_soon(tmp_path: Path) -> None:
         csv_path.write_text(one_row_csv(before["initiatives"][0]["name"]), encoding="utf-8")
         r = run_app("initiatives", "import", str(csv_path), "--replace", database_url=url)
         assert r.returncode == 0, r.stderr
-        # Poll (bounded): then ten answers in a row, on new connections, show the new one.
+        # Poll (bounded, generous for a loaded machine) until ten answers in a row, on new
+        # connections and so from both workers, show the new catalogue: no worker stays stale.
         deadline = time.monotonic() + VISIBLE_WITHIN_S
-        while not shows_new_catalogue(base):
-            assert time.monotonic() < deadline, "an import was not visible within 5 s"
-            time.sleep(0.1)
+        in_a_row = 0
+        while in_a_row < 10:
+            in_a_row = in_a_row + 1 if shows_new_catalogue(base) else 0
+            assert time.monotonic() < deadline, (
+                f"an import was not visible within {VISIBLE_WITHIN_S} s"
+            )
+            if not in_a_row:
+                time.sleep(0.1)
         for _ in range(10):
             assert shows_new_catalogue(base)
             # The landscape and the list of initiatives agree.
