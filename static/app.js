@@ -114,7 +114,12 @@
     return state;
   }
 
+  // Between a Back or Forward and the arrival of that entry's page, the page shown is not
+  // the entry's: nothing may be written into the entry then.
+  var restoring = false;
+
   function remember() {
+    if (restoring) return;
     if (!window.history.replaceState || !document.querySelector("form[data-history]")) return;
     // The path alone: this also takes the answers out of the address of a shared link.
     var address = window.location.pathname + window.location.hash;
@@ -127,6 +132,7 @@
     (saved.pairs || []).forEach(function (pair) {
       (values[pair[0]] = values[pair[0]] || []).push(pair[1]);
     });
+    restoring = true;
     window.htmx.ajax(saved.method === "GET" ? "GET" : "POST", saved.path, {
       target: "#main", swap: "outerHTML", select: "#main", values: values,
       headers: { "X-Restore": "1" }
@@ -134,28 +140,65 @@
     return true;
   }
 
+  // Whether the page shown is the one the current history entry holds (after a quick
+  // Back, Back, an earlier entry's page can arrive while a later entry is current).
+  function showsEntry() {
+    var saved = window.history.state && window.history.state[KEY];
+    if (!saved) return true;
+    var form = document.querySelector("form[data-history]");
+    if (saved.method === "POST") return !!form && form.getAttribute("data-history") === saved.path;
+    return !form;
+  }
+
+  function isRestore(detail) {
+    var config = (detail && detail.requestConfig) || {};
+    return !!(config.headers && config.headers["X-Restore"]);
+  }
+
   // A new page swapped into #main: a new history entry, holding that page's state.
+  var pushed = window.WeakSet ? new WeakSet() : null;
   function pushPage(detail) {
     var xhr = detail.xhr;
     var config = detail.requestConfig || {};
-    if (!xhr || (config.headers && config.headers["X-Restore"])) return;
+    if (!xhr || isRestore(detail)) return false;
+    // One entry per response, even when the swap fires its event on several elements.
+    if (pushed) { if (pushed.has(xhr)) return false; pushed.add(xhr); }
     var target = detail.target;
-    if (!target || target.id !== "main") return;
+    if (!target || target.id !== "main") return false;
     var address = xhr.getResponseHeader("HX-Push-Url");
-    if (address === "false") return;
+    if (address === "false") return false;
     if (!address && config.verb === "get") {
       address = (detail.pathInfo && (detail.pathInfo.responsePath || detail.pathInfo.requestPath)) || null;
     }
-    if (!address) return;
+    if (!address) return false;
     var url = new URL(address, window.location.href);
-    if (url.origin !== window.location.origin) return;
+    if (url.origin !== window.location.origin) return false;
     address = url.pathname + url.search + url.hash;
     window.history.pushState(pageState(address), "", address);
+    return true;
   }
 
   // The path of the page now shown, to tell a jump to an anchor on it from another page.
   var shownPath = window.location.pathname;
-  document.addEventListener("htmx:afterSettle", function () { shownPath = window.location.pathname; });
+  // A new page is made live and gets its entry right after the swap, not after settling.
+  // htmx binds the new content's hx- attributes only when it settles (a timer); a click in
+  // between submitted the new form natively, a whole page load that left the step out of
+  // the history (seen under load: Back from the advice skipped the overview).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "main") return;
+    var main = document.getElementById("main");
+    if (main && window.htmx) window.htmx.process(main);
+    if (isRestore(event.detail)) restoring = !showsEntry();
+    else if (pushPage(event.detail)) restoring = false;
+    remember();
+    shownPath = window.location.pathname;
+  });
+  // A restore that brought no page (an error, no connection): the entry stays untouched
+  // until the page shown is its own again.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (isRestore(event.detail)) restoring = !showsEntry();
+  });
 
   window.addEventListener("popstate", function (event) {
     var saved = event.state && event.state[KEY];
@@ -169,7 +212,9 @@
   document.addEventListener("change", function (event) {
     if (event.target && event.target.closest && event.target.closest("form[data-history]")) remember();
   });
-  document.addEventListener("htmx:beforeRequest", remember);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!isRestore(event.detail)) remember();
+  });
   window.addEventListener("pagehide", remember);
 
   // "Taal": the language form posts the answers; add what was typed on this step.
@@ -207,8 +252,6 @@
     var target = event.detail && event.detail.target;
     if (!target) return;
     enhance(document);
-    pushPage(event.detail);
-    remember();
     var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
     var fromWhatIf = trigger && trigger.closest && trigger.closest(".whatif");
     var summary = document.getElementById("error-summary");

@@ -302,6 +302,29 @@ def test_browser_back_forward_and_reload_keep_the_answers_out_of_the_address(
         assert value not in stored, stored
 
 
+def test_a_click_before_the_page_settles_still_leaves_a_history_entry(page: Page) -> None:
+    """A quick user clicks on before htmx has settled the new step; Back must still
+    show each step once, in order (it once skipped a step whose entry was never pushed)."""
+    page.goto("/intake/context")
+    # A long settle delay makes the quick click certain instead of a matter of load.
+    page.evaluate("htmx.config.defaultSettleDelay = 1500")
+    fill_context(page, OLDER_STRUCTURAL)
+    click_next(page, "questions")
+    fill_questions(page, OLDER_STRUCTURAL)
+    click_next(page, "course")
+    for step in ("dimensions", "risks"):
+        click_next(page, step)
+    page.go_back()
+    expect_step(page, "dimensions")
+    page.go_back()
+    expect_step(page, "course")
+    page.go_back()
+    expect_step(page, "questions")
+    expect(page.locator("#coping-passive")).to_be_checked()
+    page.go_forward()
+    expect_step(page, "course")
+
+
 def test_without_javascript_the_back_button_of_the_step_keeps_the_answers(
     nojs_page: Page,
 ) -> None:
