@@ -14,7 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.advice.knowledge import load_knowledge
 from app.api.errors import CatchAll, install_error_handlers, install_log_guard
-from app.api.routes import advice, initiatives, landscape, reference
+from app.api.routes import advice, hsds, initiatives, landscape, reference
 from app.catalogue.service import CatalogueSnapshot, seed_if_empty
 from app.core.access_log import AccessLog
 from app.core.config import Settings, get_settings
@@ -23,6 +23,8 @@ from app.core.i18n import LanguageMiddleware
 from app.core.limits import BodySizeLimit
 from app.core.security import SecurityMiddleware
 from app.web import (
+    admin_pages,
+    catalogue_pages,
     demand_pages,
     docs,
     health,
@@ -114,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(withdraw.router)
     app.include_router(health.router)
+    app.include_router(hsds.router)
+    app.include_router(catalogue_pages.router)
+    app.include_router(admin_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")
 
