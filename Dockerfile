@@ -23,5 +23,8 @@ RUN useradd --system --home-dir /srv/eenzaamheidswijzer app \
 USER app
 EXPOSE 8000
 # Worker processes: WEB_CONCURRENCY (e.g. `docker run -e WEB_CONCURRENCY=4`), else one per
-# CPU; the database is upgraded and seeded once before they start.
+# CPU; the database is upgraded and seeded once before they start. With several containers
+# on one database (docker-compose.yml), one-shot `python -m app db upgrade --seed` does that
+# and PREPARE_DATABASE=false makes this command only check the schema's revision.
+# Exec form: python is PID 1 and gets SIGTERM, and gunicorn stops its workers gracefully.
 CMD ["python", "-m", "app", "serve", "--host", "0.0.0.0", "--port", "8000"]

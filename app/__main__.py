@@ -1,4 +1,5 @@
-"""Command line: `python -m app initiatives import|export`, `db upgrade|current`, `serve`."""
+"""Command line: `python -m app initiatives import|export`, `db upgrade [--seed]|current`,
+`serve`."""
 
 from __future__ import annotations
 
@@ -57,23 +58,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from app.core.config import get_settings
     from app.core.db import init_db, make_engine
 
-    if args.format == "hsds-zip" and args.file == "-":
-        print("error: hsds-zip needs a file name, not '-'", file=sys.stderr)
-        return 2
     engine = make_engine(get_settings().database_url)
     init_db(engine)
     with Session(engine) as session:
-        if args.format != "csv":
-            from app.catalogue import hsds
-
-            if args.format == "hsds-zip":
-                n = hsds.write_zip(session, args.file)
-            elif args.file == "-":
-                n = hsds.write_json(session, sys.stdout)
-            else:
-                with open(args.file, "w", encoding="utf-8") as fh:
-                    n = hsds.write_json(session, fh)
-        elif args.file == "-":
+        if args.file == "-":
             n = export_initiatives(session, sys.stdout)
         else:
             with open(args.file, "w", encoding="utf-8", newline="") as fh:
@@ -90,10 +78,16 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     from app.core.db import make_engine
     from app.migrations import SchemaError, head_revision, upgrade
 
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
     where = engine.url.render_as_string(hide_password=True)
+    seeded = None
     try:
         before = upgrade(engine)
+        if args.seed:
+            from app.catalogue.service import seed_if_empty
+
+            seeded = seed_if_empty(engine, settings.catalogue_csv)
     except (SchemaError, OperationalError, CommandError) as exc:
         # CommandError: a revision these scripts do not know (a database of newer code).
         print(f"error: {where}: {exc}", file=sys.stderr)
@@ -105,6 +99,11 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
         print(f"{where}: already at the newest revision {head}")
     else:
         print(f"{where}: upgraded from {before or 'an empty database'} to revision {head}")
+    if args.seed:
+        if seeded is None:
+            print(f"{where}: the catalogue is not empty; left as it is")
+        else:
+            print(f"{where}: seeded the catalogue with {seeded.created} initiatives")
     return 0
 
 
@@ -152,7 +151,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from app.advice.knowledge import KnowledgeError
     from app.core.config import get_settings
     from app.core.db import make_engine
-    from app.migrations import SchemaError
+    from app.migrations import SchemaError, current_revision, head_revision
 
     workers = (
         args.workers
@@ -162,6 +161,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if workers < 1:
         print("error: the number of workers must be at least 1", file=sys.stderr)
         return 2
+    # PREPARE_DATABASE=false: another process (e.g. a one-shot `db upgrade --seed` before
+    # several servers start) prepares the database; this one only checks its revision.
+    prepare = get_settings().prepare_database
     # The workers only serve: migrating and seeding happen once, here, before any starts
     # (two workers seeding an empty database at once would each add the catalogue).
     os.environ["PREPARE_DATABASE"] = "false"
@@ -173,10 +175,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"error: the rules are invalid: {exc}", file=sys.stderr)
         return 1
     engine = make_engine(settings.database_url)
+    where = engine.url.render_as_string(hide_password=True)
     try:
-        prepare_database(engine, settings)
+        if prepare:
+            prepare_database(engine, settings)
+        else:
+            with engine.connect() as conn:
+                current = current_revision(conn)
+            if current != head_revision():
+                print(
+                    f"error: {where}: revision {current or 'none'}, this code needs "
+                    f"{head_revision()} (run `python -m app db upgrade --seed` first)",
+                    file=sys.stderr,
+                )
+                return 1
     except (SchemaError, OperationalError, CommandError) as exc:
-        where = engine.url.render_as_string(hide_password=True)
         print(f"error: {where}: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -208,13 +221,6 @@ def main(argv: list[str] | None = None) -> int:
     imp.set_defaults(func=_cmd_import)
     exp = ini_sub.add_parser("export", help="export the catalogue to a CSV file ('-' = stdout)")
     exp.add_argument("file")
-    exp.add_argument(
-        "--format",
-        choices=("csv", "hsds-json", "hsds-zip"),
-        default="csv",
-        help="csv: the exchange format (default); hsds-json: Open Referral HSDS 3.0 services "
-        "as JSON; hsds-zip: HSDS 3.0 as a CSV data package in a zip",
-    )
     exp.set_defaults(func=_cmd_export)
 
     db = sub.add_parser(
@@ -228,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
         "upgrade",
         help="upgrade the database to the newest revision (creates an empty one; "
         "stamps one made before migrations first)",
+    )
+    up.add_argument(
+        "--seed",
+        action="store_true",
+        help="then fill an empty catalogue with the shipped one (CATALOGUE_CSV), as `serve` "
+        "does; a filled catalogue is left alone",
     )
     up.set_defaults(func=_cmd_db_upgrade)
     cur = db_sub.add_parser("current", help="show the database's revision and the newest one")
