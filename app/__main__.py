@@ -58,10 +58,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from app.core.config import get_settings
     from app.core.db import init_db, make_engine
 
+    if args.format == "hsds-zip" and args.file == "-":
+        print("error: hsds-zip needs a file name, not '-'", file=sys.stderr)
+        return 2
     engine = make_engine(get_settings().database_url)
     init_db(engine)
     with Session(engine) as session:
-        if args.file == "-":
+        if args.format != "csv":
+            from app.catalogue import hsds
+
+            if args.format == "hsds-zip":
+                n = hsds.write_zip(session, args.file)
+            elif args.file == "-":
+                n = hsds.write_json(session, sys.stdout)
+            else:
+                with open(args.file, "w", encoding="utf-8") as fh:
+                    n = hsds.write_json(session, fh)
+        elif args.file == "-":
             n = export_initiatives(session, sys.stdout)
         else:
             with open(args.file, "w", encoding="utf-8", newline="") as fh:
@@ -221,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     imp.set_defaults(func=_cmd_import)
     exp = ini_sub.add_parser("export", help="export the catalogue to a CSV file ('-' = stdout)")
     exp.add_argument("file")
+    exp.add_argument(
+        "--format",
+        choices=("csv", "hsds-json", "hsds-zip"),
+        default="csv",
+        help="csv: the exchange format (default); hsds-json: Open Referral HSDS 3.0 services "
+        "as JSON; hsds-zip: HSDS 3.0 as a CSV data package in a zip",
+    )
     exp.set_defaults(func=_cmd_export)
 
     db = sub.add_parser(
