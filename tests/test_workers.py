@@ -39,13 +39,15 @@ def assert_seeded_once(database_url: str, log_path: Path) -> None:
     assert server.log().count("seeded the catalogue") == 1
 
 
-@pytest.mark.parametrize("attempt", range(3))
+# The old race seeded twice in about half the tries: two tries here and one on PostgreSQL
+# catch it nearly nine times in ten, at a third of the suite time that six tries took.
+@pytest.mark.parametrize("attempt", range(2))
 def test_two_workers_seed_an_empty_sqlite_database_once(tmp_path: Path, attempt: int) -> None:
     assert_seeded_once(sqlite_url(tmp_path / "empty.db"), tmp_path / "server.log")
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.parametrize("attempt", range(1))
 def test_two_workers_seed_an_empty_postgres_database_once(
     pg_url: str, tmp_path: Path, attempt: int
 ) -> None:
