@@ -367,6 +367,14 @@ def test_uuids_are_stable(hsds_client: TestClient, tmp_path: Path) -> None:
     # The namespace never changes: initiative 1's service id is fixed for good.
     assert first[0]["id"] == hsds.service_uuid(1) == "3a7f34c4-3a19-5e25-9fd9-57bb84bdaac5"
     assert first[0]["id"] == str(uuid.uuid5(hsds.NAMESPACE, "initiative/1"))
+    # Child rows: the record's id and a suffix, by the standard UUID 5.
+    service = first[0]
+    expected = {
+        service["organization"]["id"]: "organization",
+        **{a["id"]: f"attribute/{a['taxonomy_term']['code']}" for a in service["attributes"]},
+    }
+    for got, suffix in expected.items():
+        assert got == str(uuid.uuid5(hsds.NAMESPACE, f"initiative/1/{suffix}"))
     # The tabular form carries the same ids.
     with _export_zip(hsds_client, tmp_path / "a.zip") as zf:
         ids = [r["id"] for r in csv.DictReader(io.StringIO(zf.read("services.csv").decode()))]

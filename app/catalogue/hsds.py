@@ -65,6 +65,7 @@ curators' import preview.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -230,9 +231,23 @@ ELEMENT_DESCRIPTIONS: dict[ElementId, str] = {
 }
 
 
+def _uuid_text(digest: bytes) -> str:
+    """UUID 5 text from a SHA-1 digest (as uuid.uuid5 makes it, without its objects)."""
+    raw = bytearray(digest[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = raw.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+_NAMESPACE_SHA1 = hashlib.sha1(NAMESPACE.bytes, usedforsecurity=False)
+
+
 def make_uuid(name: str) -> str:
-    """The UUID 5 of `name` in the project's namespace, as text."""
-    return str(uuid.uuid5(NAMESPACE, name))
+    """The UUID 5 of `name` in the project's namespace, as text (== uuid.uuid5)."""
+    h = _NAMESPACE_SHA1.copy()
+    h.update(name.encode("utf-8"))
+    return _uuid_text(h.digest())
 
 
 def service_uuid(initiative_id: int) -> str:
@@ -242,6 +257,22 @@ def service_uuid(initiative_id: int) -> str:
 def child_uuid(initiative_id: int, suffix: str) -> str:
     """The id of a row that belongs to one initiative (`location`, `attribute/meeting`)."""
     return make_uuid(f"initiative/{initiative_id}/{suffix}")
+
+
+class _RecordIds:
+    """The UUIDs of one initiative's rows; the hash of the shared prefix is made once."""
+
+    __slots__ = ("_prefix", "service")
+
+    def __init__(self, initiative_id: int) -> None:
+        self._prefix = _NAMESPACE_SHA1.copy()
+        self._prefix.update(f"initiative/{initiative_id}".encode())
+        self.service = _uuid_text(self._prefix.digest())
+
+    def child(self, suffix: str) -> str:
+        h = self._prefix.copy()
+        h.update(f"/{suffix}".encode())
+        return _uuid_text(h.digest())
 
 
 def term_code(column: str, value: str) -> str:
@@ -306,6 +337,7 @@ class Vocabulary:
     by_code: dict[str, Term] = field(default_factory=dict)
     by_value: dict[tuple[str, str], Term] = field(default_factory=dict)
     taxonomy_by_id: dict[str, Taxonomy] = field(default_factory=dict)
+    term_json: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -379,6 +411,7 @@ def build_vocabulary(knowledge: Knowledge) -> Vocabulary:
             vocab.by_id[term.id] = term
             vocab.by_code[term.code] = term
             vocab.by_value[(term.column, term.value)] = term
+            vocab.term_json[term.id] = term.as_json()
     return vocab
 
 
@@ -467,11 +500,21 @@ def _region(place: Municipality | None) -> str | None:
     return BRUSSELS_REGION if place.province == BRUSSELS else FLANDERS
 
 
+# Every facet's ids as plain text, in vocabulary order.
+FACET_IDS: dict[str, tuple[str, ...]] = {
+    column: tuple(str(m.value) for m in ids) for column, ids in INITIATIVE_FACETS.items()
+}
+
+
 def _values(row: Any, column: str) -> list[str]:
     """The ids of one facet of a row, in vocabulary order (single-valued ones too)."""
     raw = getattr(row, column)
-    present = {raw} if isinstance(raw, str) else set(raw or ())
-    return [str(m.value) for m in INITIATIVE_FACETS[column] if m.value in present]
+    if not raw:
+        return []
+    if isinstance(raw, str):
+        return [raw] if raw in FACET_IDS[column] else []
+    present = set(raw)
+    return [v for v in FACET_IDS[column] if v in present]
 
 
 def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
@@ -486,11 +529,10 @@ class Mapper:
         self.places = places
         self.knowledge = knowledge
 
-    def attributes(self, row: Any, link_entity: str) -> list[dict[str, Any]]:
+    def attributes(self, row: Any, ids: _RecordIds, link_entity: str) -> list[dict[str, Any]]:
         """The attribute objects of a row, each with its taxonomy_term nested, for the
         service (`service`) or its organisation (`organization`)."""
-        rid = row.id
-        link_id = child_uuid(rid, "organization") if link_entity == "organization" else None
+        link_id = ids.child("organization") if link_entity == "organization" else ids.service
         out = []
         for tax in self.vocab.taxonomies:
             if tax.link_entity != link_entity:
@@ -499,30 +541,30 @@ class Mapper:
                 for term in tax.terms:
                     text = _text(getattr(row, term.column))
                     if text is not None:
-                        out.append(self._attribute(rid, link_id, term, text))
+                        out.append(self._attribute(ids, link_id, link_entity, term, text))
                 continue
             for value in _values(row, tax.column):
                 term = self.vocab.by_value[(tax.column, value)]
-                out.append(self._attribute(rid, link_id, term, None))
+                out.append(self._attribute(ids, link_id, link_entity, term, None))
         return out
 
     def _attribute(
-        self, rid: int, link_id: str | None, term: Term, value: str | None
+        self, ids: _RecordIds, link_id: str, link_entity: str, term: Term, value: str | None
     ) -> dict[str, Any]:
-        return _drop_none(
-            {
-                "id": child_uuid(rid, f"attribute/{term.code}"),
-                "link_id": link_id or service_uuid(rid),
-                "taxonomy_term_id": term.id,
-                "link_type": term.column,
-                "link_entity": "organization" if link_id else "service",
-                "value": value,
-                "taxonomy_term": term.as_json(),
-            }
-        )
+        attribute: dict[str, Any] = {
+            "id": ids.child(f"attribute/{term.code}"),
+            "link_id": link_id,
+            "taxonomy_term_id": term.id,
+            "link_type": term.column,
+            "link_entity": link_entity,
+        }
+        if value is not None:
+            attribute["value"] = value
+        # One dict per term, shared by every attribute that names it (read-only).
+        attribute["taxonomy_term"] = self.vocab.term_json[term.id]
+        return attribute
 
-    def organization(self, row: Any) -> dict[str, Any]:
-        rid = row.id
+    def organization(self, row: Any, ids: _RecordIds) -> dict[str, Any]:
         actor = _text(row.primary_actor)
         kind = self.knowledge.label("primary_actor", actor) if actor else None
         description = f"Organisatie achter het initiatief '{row.name}'" + (
@@ -530,27 +572,26 @@ class Mapper:
         )
         return _drop_none(
             {
-                "id": child_uuid(rid, "organization"),
+                "id": ids.child("organization"),
                 "name": row.name,
                 "description": description,
                 "website": _uri(row.website),
-                "attributes": self.attributes(row, "organization"),
+                "attributes": self.attributes(row, ids, "organization"),
             }
         )
 
-    def location(self, row: Any) -> dict[str, Any] | None:
+    def location(self, row: Any, ids: _RecordIds) -> dict[str, Any] | None:
         municipality = _text(row.municipality)
         street = _text(row.address)
         if municipality is None and street is None:
             return None
-        rid = row.id
         postcode = _text(row.postcode)
         place = _place(self.places, municipality, postcode, street)
-        location_id = child_uuid(rid, "location")
+        location_id = ids.child("location")
         location: dict[str, Any] = {
             "id": location_id,
             "location_type": "physical",
-            "organization_id": child_uuid(rid, "organization"),
+            "organization_id": ids.child("organization"),
         }
         if place is None:
             # A place the municipalities file does not know: no address can be complete
@@ -565,7 +606,7 @@ class Mapper:
         location["name"] = f"{row.name} ({place.name})"
         location["addresses"] = [
             {
-                "id": child_uuid(rid, "address"),
+                "id": ids.child("address"),
                 "location_id": location_id,
                 # The street as recorded; the municipality when only that is known.
                 "address_1": street or place.name,
@@ -580,11 +621,9 @@ class Mapper:
         return location
 
     def eligibility(self, row: Any) -> str | None:
-        ages = [self.knowledge.label("age_groups", v) for v in _values(row, "age_groups")]
+        ages = [self._label("age_groups", v) for v in _values(row, "age_groups")]
         risks = [
-            self.knowledge.label("risk_factors", v)
-            for v in _values(row, "risk_factors")
-            if v != "none"
+            self._label("risk_factors", v) for v in _values(row, "risk_factors") if v != "none"
         ]
         parts = []
         if ages:
@@ -593,18 +632,21 @@ class Mapper:
             parts.append("Bedoeld voor: " + ", ".join(risks) + ".")
         return " ".join(parts) or None
 
+    def _label(self, column: str, value: str) -> str:
+        return self.vocab.by_value[(column, value)].name
+
     def service(self, row: Any) -> dict[str, Any]:
         """The full service (compiled/service.json) of one initiative."""
-        rid = row.id
-        sid = service_uuid(rid)
+        ids = _RecordIds(row.id)
+        sid = ids.service
         phone = _text(row.phone)
         email = _text(row.email)
-        location = self.location(row)
+        location = self.location(row, ids)
         service_at_locations = []
         if location is not None:
             service_at_locations.append(
                 {
-                    "id": child_uuid(rid, "service_at_location"),
+                    "id": ids.child("service_at_location"),
                     "service_id": sid,
                     "location_id": location["id"],
                     "location": location,
@@ -613,7 +655,7 @@ class Mapper:
         return _drop_none(
             {
                 "id": sid,
-                "organization_id": child_uuid(rid, "organization"),
+                "organization_id": ids.child("organization"),
                 "name": row.name,
                 "description": _text(row.description),
                 "url": _uri(row.website),
@@ -622,19 +664,19 @@ class Mapper:
                 "eligibility_description": self.eligibility(row),
                 "assured_date": _iso_date(row.last_verified),
                 "last_modified": _utc_iso(row.updated_at),
-                "organization": self.organization(row),
+                "organization": self.organization(row, ids),
                 "phones": (
-                    [{"id": child_uuid(rid, "phone"), "service_id": sid, "number": phone}]
+                    [{"id": ids.child("phone"), "service_id": sid, "number": phone}]
                     if phone
                     else []
                 ),
                 "contacts": (
-                    [{"id": child_uuid(rid, "contact"), "service_id": sid, "email": email}]
+                    [{"id": ids.child("contact"), "service_id": sid, "email": email}]
                     if email
                     else []
                 ),
                 "service_at_locations": service_at_locations,
-                "attributes": self.attributes(row, "service"),
+                "attributes": self.attributes(row, ids, "service"),
             }
         )
 
