@@ -97,6 +97,7 @@ class Initiative(InitiativeBase, table=True):
             email=self.email,
             address=self.address,
             last_verified=self.last_verified,
+            goal=self.goal,
         )
 
 

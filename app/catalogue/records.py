@@ -28,3 +28,5 @@ class InitiativeRecord:
     email: str | None = None
     address: str | None = None
     last_verified: date | None = None
+    # What the initiative wants to achieve; searched by /aanbod (issue 11).
+    goal: str | None = None
