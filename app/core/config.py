@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     save_limit_per_client: int = 10
     save_limit_overall: int = 120
     save_limit_window_seconds: float = 60.0
+    # A record not checked by a person for this long shows as "niet recent nagekeken".
+    stale_after_months: int = 12
 
     @field_validator("web_concurrency", mode="before")
     @classmethod
