@@ -265,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     cur = db_sub.add_parser("current", help="show the database's revision and the newest one")
     cur.set_defaults(func=_cmd_db_current)
 
+    from app.auth.cli import add_user_commands
+
+    add_user_commands(sub)
+
     srv = sub.add_parser("serve", help="serve the web application")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)

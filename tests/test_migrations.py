@@ -15,6 +15,7 @@ from sqlalchemy import Engine, MetaData, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
+import app.auth.models  # noqa: F401  (the curator tables belong to the models compared)
 from app.catalogue.models import Initiative, dedupe_key
 from app.core.db import init_db, make_engine
 from app.migrations import (
@@ -28,6 +29,9 @@ from app.migrations import (
 from tests.conftest import run_app, sqlite_url
 
 REFERRAL_COLUMNS = {"phone", "email", "address", "last_verified"}
+# Revision 0005: the curators and their audit log.
+CURATOR_TABLES = {"curator_user", "audit_entry"}
+CURATOR_INDEXES = {"ix_curator_user_email", "ix_audit_entry_at", "ix_audit_entry_record"}
 
 # What `SQLModel.metadata.create_all` issued before migrations existed (commit ac8e7c8),
 # per dialect: the database an existing installation has.
@@ -136,7 +140,7 @@ def test_revisions_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [head_revision()]
     ids = [s.revision for s in script.walk_revisions("base", "heads")]
-    assert ids == ["0004", "0003", "0002", BASELINE_REVISION]
+    assert ids == ["0005", "0004", "0003", "0002", BASELINE_REVISION]
 
 
 def test_upgrade_on_empty_in_memory_sqlite_matches_models() -> None:
@@ -149,14 +153,20 @@ def test_upgrade_on_empty_sqlite_file_matches_models(tmp_path: Path) -> None:
 
 def test_comparison_sees_a_missing_column() -> None:
     """The comparison the other tests rely on does notice the columns of revisions 0002-3
-    and the table of revision 0004."""
+    and the tables of revisions 0004 and 0005."""
     engine = make_engine("sqlite://")
     migrate_to(engine, BASELINE_REVISION)
     diff = schema_differences(engine)
     assert {d[0] for d in diff} == {"add_column", "add_index", "add_table"}
-    assert [d[1].name for d in diff if d[0] == "add_table"] == ["catalogue_version"]
+    assert {d[1].name for d in diff if d[0] == "add_table"} == {
+        "catalogue_version",
+        *CURATOR_TABLES,
+    }
     assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {"dedupe_key"}
-    assert [d[1].name for d in diff if d[0] == "add_index"] == ["ix_initiative_dedupe_key"]
+    assert {d[1].name for d in diff if d[0] == "add_index"} == {
+        "ix_initiative_dedupe_key",
+        *CURATOR_INDEXES,
+    }
 
 
 # Rows a database at revision 0002 may hold: imports that ran at once left duplicates.
@@ -247,6 +257,49 @@ def test_downgrade_and_upgrade_keep_the_data(tmp_path: Path) -> None:
     with Session(engine) as session:
         (row,) = session.exec(select(Initiative)).all()
     assert (row.name, row.phone) == ("A", None)
+
+
+def assert_curator_revision_keeps_the_catalogue(engine: Engine) -> None:
+    """Shared by the SQLite and PostgreSQL tests: a database at 0004 with an initiative
+    gets the curator tables (empty) and keeps the initiative; a downgrade drops them only."""
+    migrate_to(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO initiative (name, municipality, elements, prevention_levels,"
+                " dimensions, age_groups, course, risk_factors, approach, created_at,"
+                " updated_at, dedupe_key, last_verified) VALUES ('Praatcafé', 'Gent',"
+                " '[\"meeting\"]', '[]', '[]', '[\"older\"]', '[]', '[]', '[]',"
+                " '2026-01-02 03:04:05+00:00', '2026-01-02 03:04:05+00:00', :key, '2025-06-30')"
+            ),
+            {"key": dedupe_key("Praatcafé", "Gent")},
+        )
+    assert CURATOR_TABLES.isdisjoint(inspect(engine).get_table_names())
+    assert upgrade(engine) == "0004"
+    assert revision_of(engine) == head_revision()
+    assert schema_differences(engine) == []
+    assert set(inspect(engine).get_table_names()) >= CURATOR_TABLES
+    with Session(engine) as session:
+        (row,) = session.exec(select(Initiative)).all()
+        assert (row.name, row.municipality, row.elements, row.last_verified) == (
+            "Praatcafé",
+            "Gent",
+            ["meeting"],
+            date(2025, 6, 30),
+        )
+    with engine.connect() as conn:
+        for table in sorted(CURATOR_TABLES):
+            assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == 0
+        version = conn.execute(text("SELECT version FROM catalogue_version")).scalar_one()
+    assert version == 1
+    migrate_to(engine, "0004", down=True)
+    assert CURATOR_TABLES.isdisjoint(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM initiative")).scalar_one() == "Praatcafé"
+
+
+def test_curator_revision_keeps_the_catalogue(tmp_path: Path) -> None:
+    assert_curator_revision_keeps_the_catalogue(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
 
 
 def test_cli_upgrade_and_current(tmp_path: Path) -> None:

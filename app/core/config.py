@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     save_limit_window_seconds: float = 60.0
     # A record not checked by a person for this long shows as "niet recent nagekeken".
     stale_after_months: int = 12
+    # Curators (/beheer): the key that signs their session cookies. Unset: a random key kept
+    # in `secret_key_file`, shared by the workers of one machine; set SECRET_KEY where
+    # several machines serve, or where instance/ is not kept.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = REPO_ROOT / "instance" / "secret_key"
+    session_hours: float = 8.0
+    # Failed logins in a row before an account is locked, and for how long.
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
 
     @field_validator("web_concurrency", mode="before")
     @classmethod

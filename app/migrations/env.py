@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import app.catalogue.models  # noqa: F401  (registers the tables for autogenerate)
+import app.auth.models  # noqa: F401  (registers the tables for autogenerate)
+import app.catalogue.models  # noqa: F401
 
 
 def run_migrations(connection: Connection) -> None:

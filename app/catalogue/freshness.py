@@ -1,0 +1,115 @@
+"""Freshness of the catalogue (issue 11): when a person last confirmed a record.
+
+`last_verified` is set only when a curator confirms a record ("Nagekeken"), never by an
+ordinary update. A record is stale when it was never confirmed or not within the
+configured period (Settings.stale_after_months, 12 by default): stale records are listed
+for the curators and can be shown to users as "niet recent nagekeken".
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import Session, col, select
+
+from app.auth.audit import change, record_change
+from app.catalogue.models import Initiative
+from app.catalogue.version import bump_version
+
+INITIATIVE_TABLE = "initiative"
+BELGIUM = ZoneInfo("Europe/Brussels")
+
+
+def today_in_belgium() -> date:
+    """The date on the curators' calendars (not the server's, which may run in UTC)."""
+    return datetime.now(BELGIUM).date()
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier (the month's last day where it is shorter)."""
+    index = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def stale_since(today: date, months: int) -> date:
+    """Records confirmed before this day are stale."""
+    return months_before(today, months)
+
+
+def is_stale(last_verified: date | None, today: date, months: int) -> bool:
+    """Never confirmed, or confirmed longer than `months` ago."""
+    return last_verified is None or last_verified < stale_since(today, months)
+
+
+def _stale(today: date, months: int) -> ColumnElement[bool]:
+    return or_(
+        col(Initiative.last_verified).is_(None),
+        col(Initiative.last_verified) < stale_since(today, months),
+    )
+
+
+@dataclass(frozen=True)
+class FreshnessCounts:
+    total: int
+    stale: int
+
+
+def freshness_counts(session: Session, today: date, months: int) -> FreshnessCounts:
+    total = session.exec(select(func.count()).select_from(Initiative)).one()
+    stale = session.exec(
+        select(func.count()).select_from(Initiative).where(_stale(today, months))
+    ).one()
+    return FreshnessCounts(total=total, stale=stale)
+
+
+def stale_page(
+    session: Session, today: date, months: int, *, limit: int, offset: int
+) -> list[Initiative]:
+    """Stale records, never-confirmed first, then the longest unconfirmed, then by name."""
+    return list(
+        session.exec(
+            select(Initiative)
+            .where(_stale(today, months))
+            .order_by(
+                col(Initiative.last_verified).is_not(None),
+                col(Initiative.last_verified),
+                col(Initiative.name),
+                col(Initiative.id),
+            )
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    )
+
+
+def verify_initiative(
+    session: Session, initiative_id: int, *, by: int, today: date
+) -> Initiative | None:
+    """Mark a record as confirmed today, with its audit entry and a new catalogue version
+    (so every worker reloads); commit. None when there is no such record."""
+    row = session.get(Initiative, initiative_id)
+    if row is None:
+        return None
+    before = row.last_verified
+    row.last_verified = today
+    session.add(row)
+    record_change(
+        session,
+        user_id=by,
+        action="verify",
+        table_name=INITIATIVE_TABLE,
+        record_id=initiative_id,
+        changes=[
+            change("last_verified", before.isoformat() if before else None, today.isoformat())
+        ],
+    )
+    bump_version(session)
+    session.commit()
+    session.refresh(row)
+    return row
