@@ -177,6 +177,8 @@ class SearchIndex:
             scores[self._names.having(" " + term)] += WORD_START
             scores[self._names.having(f" {term} ")] += WHOLE_WORD
             found &= in_record
+            if not found.any():
+                break  # no record has every word: the other words need no look
         scores[~found] = 0.0
         exact = self._exact_names.get(" ".join(terms_of(text)))
         if exact is not None:
