@@ -720,7 +720,7 @@ def write_json(session: Session, fh: TextIO, m: Mapper | None = None) -> int:
     fh.write("[")
     for service in iter_services(session, m):
         fh.write(",\n" if n else "\n")
-        fh.write(json.dumps(service, ensure_ascii=False))
+        fh.write(json.dumps(service, ensure_ascii=False, separators=(",", ":")))
         n += 1
     fh.write("\n]\n" if n else "]\n")
     return n
