@@ -512,6 +512,35 @@ def test_round_trip_keeps_the_classification(hsds_client: TestClient) -> None:
             assert got == expected, f"{old.name}: {column}"
 
 
+def test_round_trip_through_the_zip(hsds_client: TestClient, tmp_path: Path) -> None:
+    """The tabular form nests back into the same services, and maps back to the same rows."""
+    path = tmp_path / "hsds.zip"
+    _export_zip(hsds_client, path).close()
+    from_zip = hsds.services_from_zip(path)
+    exported = _export_json(hsds_client)
+    for service in from_zip:
+        assert_valid_service(service)
+    assert [hsds.service_to_row(s).row for s in from_zip] == [
+        hsds.service_to_row(s).row for s in exported
+    ]
+    babbel = next(s for s in from_zip if s["name"] == "Babbelbank Anderlecht")
+    assert babbel["description"].startswith("=Een bank")  # the export's quote is taken off
+
+
+def test_reading_hsds_json(hsds_client: TestClient) -> None:
+    services = _export_json(hsds_client)
+    text = json.dumps(services)
+    assert hsds.services_from_json(text) == services
+    page = hsds_client.get(SERVICES, params={"per_page": 3}).text
+    assert [s["id"] for s in hsds.services_from_json(page)] == [s["id"] for s in services[:3]]
+    assert hsds.services_from_json(json.dumps(services[0])) == [services[0]]
+    for bad, message in (("{", "not JSON"), ("[1, 2]", "expected a list"), ("3", "expected")):
+        with pytest.raises(hsds.HsdsReadError, match=message):
+            hsds.services_from_json(bad)
+    with pytest.raises(hsds.HsdsReadError, match="not a zip"):
+        hsds.services_from_zip(io.BytesIO(b"PK no zip"))
+
+
 def test_mapping_back_reports_what_has_no_place(knowledge: Any) -> None:
     vocab = hsds.vocabulary(knowledge)
     foreign = {

@@ -57,9 +57,11 @@ CSV cells go through the app's formula neutralising (csvio.neutralise), as every
 writes; phone numbers, which hold only digits and + . / ( ) - and can therefore start no
 function or link, are written as they are, so that "+32 ..." survives.
 
-Back from HSDS: `service_to_row` maps one HSDS service (ours, or any with the same
-taxonomy codes or term ids) to a row of the CSV exchange format (DOMAIN.md §6), for the
-curators' import preview.
+Back from HSDS, for the curators' import preview: `services_from_json` and
+`services_from_zip` read either form (the zip's tables are nested into services again),
+and `service_to_row` maps one HSDS service (ours, or any with the same taxonomy codes or
+term ids) to a row of the CSV exchange format (DOMAIN.md §6), saying what it had to leave
+out; `services_to_csv` makes a whole exchange file that the CSV import parses as usual.
 """
 
 from __future__ import annotations
@@ -87,7 +89,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
 from app.advice.knowledge import Knowledge, load_knowledge
-from app.catalogue.csvio import ALL_COLUMNS, EXPORT_BATCH, SafeCsvWriter, neutralise
+from app.catalogue.csvio import (
+    ALL_COLUMNS,
+    EXPORT_BATCH,
+    SafeCsvWriter,
+    neutralise,
+    unneutralise,
+)
 from app.catalogue.models import Initiative
 from app.core.config import get_settings
 from app.domain.places import BRUSSELS, Municipality, Places, load_places
@@ -458,12 +466,13 @@ def _uri(value: object) -> str | None:
 
 
 def _utc_iso(value: datetime | None) -> str | None:
-    """RFC 3339 in UTC; the database gives a naive UTC time on SQLite."""
+    """RFC 3339 in UTC to the second (2026-03-01T09:30:00Z, the Table Schema's default
+    datetime form); the database gives a naive UTC time on SQLite."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _iso_date(value: object) -> str | None:
@@ -1318,3 +1327,106 @@ def services_to_csv(services: Iterable[Mapping[str, Any]]) -> str:
         row = service_to_row(service, vocab).row
         writer.writerow([row[c] for c in ALL_COLUMNS])
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# Reading HSDS files for the import preview
+
+
+class HsdsReadError(ValueError):
+    """The file is not HSDS as this module reads it; the message says why (English)."""
+
+
+def services_from_json(text: str) -> list[dict[str, Any]]:
+    """The services of an HSDS JSON file: a list of services (our export), one service, or
+    a page of the HSDS API (`contents`)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HsdsReadError(f"not JSON: line {exc.lineno}, column {exc.colno}") from None
+    if isinstance(data, dict):
+        data = data["contents"] if isinstance(data.get("contents"), list) else [data]
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise HsdsReadError("expected a list of HSDS services (JSON objects)")
+    return data
+
+
+def _read_table(zf: zipfile.ZipFile, path: str) -> list[dict[str, str]]:
+    if path not in zf.namelist():
+        return []
+    with zf.open(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        return [
+            {k: unneutralise(v) for k, v in row.items() if k and v not in (None, "")}
+            for row in csv.DictReader(text)
+        ]
+
+
+def _grouped(rows: list[dict[str, str]], key: str) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        if key in row:
+            out.setdefault(row[key], []).append(row)
+    return out
+
+
+def services_from_zip(source: str | Path | IO[bytes]) -> list[dict[str, Any]]:
+    """The services of an HSDS CSV data package (a zip as `write_zip` makes it), each with
+    its organisation, locations, addresses, phones, contacts and attributes nested again,
+    as services_from_json gives them. The tables are found by datapackage.json where it
+    names them, else by HSDS's file names."""
+    try:
+        zf = zipfile.ZipFile(source)
+    except zipfile.BadZipFile:
+        raise HsdsReadError("not a zip file") from None
+    with zf:
+        paths = {table: path for table, (path, _fields) in TABLES.items()}
+        if "datapackage.json" in zf.namelist():
+            try:
+                package = json.loads(zf.read("datapackage.json"))
+                for resource in package.get("resources", []):
+                    if resource.get("name") in paths and isinstance(resource.get("path"), str):
+                        paths[resource["name"]] = resource["path"]
+            except (json.JSONDecodeError, AttributeError, TypeError):
+                raise HsdsReadError("datapackage.json is not a data package") from None
+        tables = {table: _read_table(zf, path) for table, path in paths.items()}
+    if not tables["service"]:
+        raise HsdsReadError(f"no services: {paths['service']} is missing or empty")
+    organizations = {row["id"]: row for row in tables["organization"] if "id" in row}
+    locations = {row["id"]: row for row in tables["location"] if "id" in row}
+    terms = {row["id"]: row for row in tables["taxonomy_term"] if "id" in row}
+    addresses = _grouped(tables["address"], "location_id")
+    attributes = _grouped(tables["attribute"], "link_id")
+    phones = _grouped(tables["phone"], "service_id")
+    contacts = _grouped(tables["contact"], "service_id")
+    at_locations = _grouped(tables["service_at_location"], "service_id")
+
+    def with_terms(link_id: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for attribute in attributes.get(link_id, []):
+            item: dict[str, Any] = dict(attribute)
+            term = terms.get(attribute.get("taxonomy_term_id", ""))
+            if term is not None:
+                item["taxonomy_term"] = dict(term)
+            out.append(item)
+        return out
+
+    services: list[dict[str, Any]] = []
+    for row in tables["service"]:
+        service: dict[str, Any] = dict(row)
+        sid = row.get("id", "")
+        org = organizations.get(row.get("organization_id", ""))
+        if org is not None:
+            service["organization"] = {**org, "attributes": with_terms(org["id"])}
+        service["phones"] = phones.get(sid, [])
+        service["contacts"] = contacts.get(sid, [])
+        service["service_at_locations"] = []
+        for sal in at_locations.get(sid, []):
+            item: dict[str, Any] = dict(sal)
+            location = locations.get(sal.get("location_id", ""))
+            if location is not None:
+                item["location"] = {**location, "addresses": addresses.get(location["id"], [])}
+            service["service_at_locations"].append(item)
+        service["attributes"] = with_terms(sid)
+        services.append(service)
+    return services
