@@ -721,6 +721,12 @@ def test_unknown_service_is_a_json_404(hsds_client: TestClient, wanted: str) -> 
     assert r.json() == {"detail": f"service {wanted} not found"}
 
 
+def test_other_hsds_paths_are_json_404s(client: TestClient) -> None:
+    for path in ("/hsds/organizations", "/hsds/services/x/y", "/hsds/nothing"):
+        r = client.get(path)
+        assert (r.status_code, r.json()) == (404, {"detail": "no such HSDS resource"}), path
+
+
 def test_a_new_initiative_is_found_by_its_id(hsds_client: TestClient) -> None:
     """The UUID index grows with the catalogue."""
     hsds_client.get(f"{SERVICES}/{hsds.service_uuid(1)}")  # the index is built

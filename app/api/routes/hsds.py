@@ -214,3 +214,9 @@ def get_taxonomy_term(id: str, request: Request) -> JSONResponse:
     if term is None:
         return _not_found("taxonomy term", id[:100])
     return JSONResponse(term.as_json())
+
+
+# Last: any other path under /hsds is a JSON 404 too (not the site's HTML error page).
+@router.get("/{path:path}", include_in_schema=False)
+def unknown_path(path: str) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"detail": "no such HSDS resource"})
