@@ -4,7 +4,9 @@ What becomes what
 -----------------
 One initiative (a row of the `initiative` table) gives:
 
-- a **service**: name, description, url (website), email, status `active`, `assured_date`
+- a **service**: name, description, url (website), email, status `active` (the table has
+  no status yet; once curators archive records, an archived one should be left out or
+  become `inactive`), `assured_date`
   (the date a person last checked the record, `last_verified`), `last_modified`
   (`updated_at`, UTC) and a Dutch `eligibility_description` made from its age groups and
   risk factors;
@@ -56,6 +58,11 @@ HSDS table plus datapackage.json) in a zip. Both read the database in batches
 CSV cells go through the app's formula neutralising (csvio.neutralise), as every CSV it
 writes; phone numbers, which hold only digits and + . / ( ) - and can therefore start no
 function or link, are written as they are, so that "+32 ..." survives.
+
+The API's queries (`services_page`) filter, count and page in the database. Its `search`
+is case-insensitive through SQL lower(): on SQLite for ASCII letters only (an "É" typed
+does not find an "é"), on PostgreSQL for all. `ServiceIndex` finds an initiative by its
+service UUID (UUID 5 cannot be inverted: the ids are hashed once, about 0.4 s per 100 000).
 
 Back from HSDS, for the curators' import preview: `services_from_json` and
 `services_from_zip` read either form (the zip's tables are nested into services again),
