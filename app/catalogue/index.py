@@ -18,7 +18,8 @@ a table of a few hundred entries.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import numpy as np
@@ -40,6 +41,41 @@ CACHED_SNAPSHOTS = 2
 BITS = 64
 
 
+def distinct(values: Sequence[T]) -> tuple[list[T], Ints]:
+    """The distinct values (each equal value once) and, per value given, the number of its
+    distinct one: found[codes[i]] == values[i].
+
+    A catalogue holds few distinct sets of ids, and equal ones are mostly one shared object
+    (app.catalogue.service.load_records): values are told apart by identity first, in
+    numpy, and only one value per object is hashed and compared.
+    """
+    _objects, first, inverse = identities(values)
+    seen: dict[T, int] = {}
+    codes = np.fromiter(
+        (seen.setdefault(values[i], len(seen)) for i in first.tolist()),
+        dtype=np.int64,
+        count=len(first),
+    )
+    return list(seen), codes[inverse]
+
+
+def identities(values: Sequence[object]) -> tuple[Ints, Ints, Ints]:
+    """The distinct objects of `values` by identity: their ids, the position of one of each,
+    and per value the number of its object."""
+    ids = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+    objects, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    return objects, first, inverse.reshape(-1)
+
+
+def grouped(codes: Ints, count: int) -> list[Positions]:
+    """Per code 0..count-1, the sorted positions that hold it."""
+    if count == 0:
+        return []
+    order = np.argsort(codes, kind="stable").astype(np.int32)
+    ends = np.cumsum(np.bincount(codes, minlength=count))
+    return np.split(order, ends[:-1])
+
+
 class SetField:
     """One set-valued field of every record (elements, age groups, ...): postings, and a
     64-bit set per record when the field has no more than 64 distinct values."""
@@ -48,20 +84,23 @@ class SetField:
 
     def __init__(self, values: list[frozenset[str]]) -> None:
         self.size = len(values)
-        found: dict[str, list[int]] = {}
-        for position, keys in enumerate(values):
+        sets, which = distinct(values)
+        found: dict[str, list[Positions]] = {}
+        for keys, positions in zip(sets, grouped(which, len(sets)), strict=True):
             for key in keys:
-                found.setdefault(key, []).append(position)
+                found.setdefault(key, []).append(positions)
         self.postings: Mapping[str, Positions] = {
-            key: np.asarray(ps, dtype=np.int32) for key, ps in found.items()
+            key: np.sort(np.concatenate(parts)) for key, parts in found.items()
         }
         self.codes: Mapping[str, int] = {key: c for c, key in enumerate(sorted(found))}
         self.bits: npt.NDArray[np.uint64] | None = None
         if len(self.codes) <= BITS:
-            bits = np.zeros(self.size, dtype=np.uint64)
-            for key, posting in self.postings.items():
-                bits[posting] |= np.uint64(1 << self.codes[key])
-            self.bits = bits
+            per_set = np.fromiter(
+                (sum(1 << self.codes[k] for k in keys) for keys in sets),
+                dtype=np.uint64,
+                count=len(sets),
+            )
+            self.bits = per_set[which] if self.size else np.zeros(0, dtype=np.uint64)
 
     def _mask(self, keys: Iterable[str]) -> int:
         return sum(1 << self.codes[k] for k in set(keys) if k in self.codes)
@@ -118,59 +157,62 @@ class CatalogueIndex:
         self.records = records
         self.places = places
         n = self.size = len(records)
-        self.elements = SetField([r.elements for r in records])
-        self.age_groups = SetField([r.age_groups for r in records])
-        self.dimensions = SetField([r.dimensions for r in records])
-        self.risk_factors = SetField([r.risk_factors for r in records])
-        self.prevention_levels = SetField([r.prevention_levels for r in records])
+        self.elements = SetField(list(map(attrgetter("elements"), records)))
+        self.age_groups = SetField(list(map(attrgetter("age_groups"), records)))
+        self.dimensions = SetField(list(map(attrgetter("dimensions"), records)))
+        self.risk_factors = SetField(list(map(attrgetter("risk_factors"), records)))
+        self.prevention_levels = SetField(list(map(attrgetter("prevention_levels"), records)))
 
         # Each record's elements in the order its frozenset iterates them (the order in
         # which matching adds up their weights: float sums depend on it). Column j holds
         # the code of every record's j-th element, or len(codes) when it has fewer.
+        # Worked out once per set object: one object iterates in one order, two equal
+        # sets need not.
         codes = self.elements.codes
         none = len(codes)
-        width = max((len(r.elements) for r in records), default=0)
-        columns = np.full((width, n), none, dtype=np.int64)
-        for position, r in enumerate(records):
-            for j, e in enumerate(r.elements):
-                columns[j, position] = codes[e]
-        self.element_columns: tuple[Ints, ...] = tuple(columns)
+        elements = list(map(attrgetter("elements"), records))
+        _ids, first, which = identities(elements)
+        sets = [elements[i] for i in first.tolist()]
+        width = max((len(s) for s in sets), default=0)
+        table = np.full((width, len(sets)), none, dtype=np.int64)
+        for k, found in enumerate(sets):
+            for j, e in enumerate(found):
+                table[j, k] = codes[e]
+        self.element_columns: tuple[Ints, ...] = tuple(table[:, which])
 
         # Where each record is, as a slot: the rank of its municipality in places.all(),
         # or one of three slots after those (see slot_* below). A person's home turns
         # slots into place tiers with one small table.
         self.municipalities: tuple[Municipality, ...] = places.all()
         rank = {m.nis: i for i, m in enumerate(self.municipalities)}
-        resolved: dict[str, int] = {}
-        slots = np.empty(n, dtype=np.int64)
-        for position, r in enumerate(records):
-            if r.geographic_level == "flanders":
-                slot = self.slot_flanders
-            elif not r.municipality:
-                slot = self.slot_no_place
-            else:
-                if r.municipality not in resolved:
-                    m = places.find(r.municipality)
-                    resolved[r.municipality] = (
-                        rank[m.nis] if m is not None else self.slot_unresolved
-                    )
-                slot = resolved[r.municipality]
-            slots[position] = slot
+
+        def slot_of(name: str | None) -> int:
+            if not name:
+                return self.slot_no_place
+            m = places.find(name)
+            return rank[m.nis] if m is not None else self.slot_unresolved
+
+        towns, town = distinct(list(map(attrgetter("municipality"), records)))
+        slots = np.fromiter(map(slot_of, towns), dtype=np.int64, count=len(towns))[town]
+        levels, level = distinct(list(map(attrgetter("geographic_level"), records)))
+        flanders = np.asarray([v == "flanders" for v in levels], dtype=np.bool_)[level]
+        slots[flanders] = self.slot_flanders
         self.place_slot: Ints = slots
         # Effect ladder as a number, -1 when it is not a digit.
+        ladders, ladder = distinct(list(map(attrgetter("effect_ladder"), records)))
         self.ladder: Ints = np.fromiter(
-            (
-                int(r.effect_ladder) if r.effect_ladder and r.effect_ladder.isdigit() else -1
-                for r in records
-            ),
+            (int(v) if v and v.isdigit() else -1 for v in ladders),
             dtype=np.int64,
-            count=n,
-        )
+            count=len(ladders),
+        )[ladder]
         # Rank of each record in the order (name without case, id, catalogue order): the
-        # tie-break of equal scores, as matching sorts them.
-        order = sorted(range(n), key=lambda i: (records[i].name.casefold(), records[i].id))
+        # tie-break of equal scores, as matching sorts them. (numpy compares the names as
+        # Python does, by code point; lexsort is stable.)
+        names = np.asarray([r.name.casefold() for r in records], dtype=np.str_)
+        ids = np.fromiter(map(attrgetter("id"), records), dtype=np.int64, count=n)
+        order = np.lexsort((ids, names)) if n else np.zeros(0, dtype=np.int64)
         name_rank = np.empty(n, dtype=np.int64)
-        name_rank[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int64)
+        name_rank[order] = np.arange(n, dtype=np.int64)
         self.name_rank: Ints = name_rank
         # Arrays derived for a request feature that repeats (the helplines of the loaded
         # rules, the proximity of every municipality to a home): built once, on first use.

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import logging
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, String, cast, exists, func
+from sqlalchemy import ColumnElement, Engine, Select, String, cast, exists, func, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -27,7 +29,7 @@ from app.catalogue.csvio import (
     import_initiatives,
 )
 from app.catalogue.index import catalogue_index
-from app.catalogue.models import Initiative, SavedIntake
+from app.catalogue.models import LIST_FIELDS, Initiative, SavedIntake
 from app.catalogue.records import InitiativeRecord
 from app.catalogue.version import read_version
 from app.domain.intake import Intake
@@ -49,10 +51,60 @@ def seed_if_empty(engine: Engine, csv_path: Path) -> ImportResult | None:
         return import_initiatives(session, csv_path.read_text(encoding="utf-8"))
 
 
+# A record's fields, in the order InitiativeRecord takes them (every one is a column).
+RECORD_FIELDS = tuple(f.name for f in fields(InitiativeRecord))
+# List columns: few distinct values (a handful of ids each), one shared frozenset per value.
+_SET_POSITIONS = tuple(n for n, name in enumerate(RECORD_FIELDS) if name in LIST_FIELDS)
+# Columns with few distinct values: one string object per value.
+_SHARED_POSITIONS = tuple(
+    n
+    for n, name in enumerate(RECORD_FIELDS)
+    if name in ("municipality", "geographic_level", "primary_actor", "effect_ladder")
+)
+# Rows fetched at a time while loading: the driver's rows never pile up.
+LOAD_BATCH = 2_000
+
+
+def _record_query() -> Select[Any]:
+    table = Initiative.__table__  # type: ignore[attr-defined]
+    columns = [
+        # The list columns as their stored text (parsed once per distinct text below);
+        # a driver that decodes JSON itself (psycopg) still hands over lists.
+        type_coerce(table.c[name], String).label(name) if name in LIST_FIELDS else table.c[name]
+        for name in RECORD_FIELDS
+    ]
+    return select(*columns).order_by(table.c.id)
+
+
 def load_records(engine: Engine) -> tuple[InitiativeRecord, ...]:
-    with Session(engine) as session:
-        rows = session.exec(select(Initiative).order_by(Initiative.id)).all()  # type: ignore[arg-type]
-        return tuple(r.to_record() for r in rows)
+    """The whole catalogue as records, in id order.
+
+    Read with Core, not as ORM objects, a batch at a time. Equal list values share one
+    frozenset and equal short values one string: 100 000 records hold some thousands of
+    sets instead of 700 000, which is most of their memory and of the collector's work.
+    """
+    sets: dict[Any, frozenset[str]] = {}
+    shared: dict[str, str] = {}
+    records: list[InitiativeRecord] = []
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=LOAD_BATCH).execute(_record_query())
+        for batch in result.partitions():
+            for row in batch:
+                values = list(row)
+                for n in _SET_POSITIONS:
+                    raw = values[n]
+                    key = raw if isinstance(raw, str) else tuple(raw)
+                    found = sets.get(key)
+                    if found is None:
+                        items = json.loads(raw) if isinstance(raw, str) else raw
+                        found = sets[key] = frozenset(shared.setdefault(i, i) for i in items)
+                    values[n] = found
+                for n in _SHARED_POSITIONS:
+                    text = values[n]
+                    if text is not None:
+                        values[n] = shared.setdefault(text, text)
+                records.append(InitiativeRecord(*values))
+    return tuple(records)
 
 
 def initiatives_page(
@@ -315,7 +367,12 @@ class CatalogueSnapshot:
             current = self._current
             if current is not None and current[0] == version:
                 return current  # another thread loaded it meanwhile
-            current = (version, load_records(self._engine))
+            preloaded = _preloaded.pop(_url_key(self._engine), None)
+            if preloaded is not None and preloaded[0] == version:
+                # Loaded (indexes included) before this worker process was forked.
+                current = preloaded
+            else:
+                current = (version, load_records(self._engine))
             # Matching's index of these records (app.catalogue.index), ready before any
             # request sees them.
             catalogue_index(current[1], load_places())
@@ -327,3 +384,25 @@ class CatalogueSnapshot:
             gc.freeze()
             self._current = current
             return current
+
+
+# A snapshot loaded before a server's worker processes are forked (app.server), per
+# database: each worker's first load takes it, with its indexes, instead of reading and
+# indexing the whole catalogue again, all workers at once on the same CPUs.
+_preloaded: dict[str, tuple[int, tuple[InitiativeRecord, ...]]] = {}
+
+
+def _url_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def preload_snapshot(engine: Engine) -> int:
+    """Load the catalogue and build its indexes in this process, for the worker processes
+    that will be forked from it (a worker whose catalogue version differs loads its own).
+    Returns the number of initiatives."""
+    snapshot = CatalogueSnapshot(engine, 0)
+    records = snapshot.get()
+    version = snapshot.version
+    assert version is not None
+    _preloaded[_url_key(engine)] = (version, tuple(records))
+    return len(records)

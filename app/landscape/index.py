@@ -14,11 +14,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from app.catalogue.index import distinct, grouped
 from app.catalogue.records import InitiativeRecord
 from app.domain.places import Municipality, Places, Proximity
 from app.landscape.facets import FACETS, UNKNOWN_WHEN_EMPTY, Filters, facet_ids
@@ -65,33 +67,32 @@ class LandscapeIndex:
         for facet in FACETS:
             for id_ in facet_ids(facet):
                 self._row[facet, id_] = len(self._row)
-        at_rows: list[int] = []
-        at_records: list[int] = []
+        # values_of(record, facet), worked out once per distinct value of a facet (a
+        # catalogue holds a few thousand; equal ones are mostly one shared object).
+        parts: list[tuple[int, npt.NDArray[np.int32]]] = []
         for facet in FACETS:
-            # values_of(record, facet), one facet at a time (a million calls otherwise).
             unknown = self._row[facet, "unknown"] if facet in UNKNOWN_WHEN_EMPTY else None
-            for i, raw in enumerate(getattr(r, facet) for r in records):
+            values, which = distinct(list(map(attrgetter(facet), records)))
+            for raw, positions in zip(values, grouped(which, len(values)), strict=True):
                 if not raw:
                     if unknown is not None:
-                        at_rows.append(unknown)
-                        at_records.append(i)
+                        parts.append((unknown, positions))
                     continue
                 for value in raw if isinstance(raw, frozenset) else (raw,):
                     row = self._row.get((facet, value))
                     if row is None:
                         row = self._row[facet, value] = len(self._row)
-                    at_rows.append(row)
-                    at_records.append(i)
+                    parts.append((row, positions))
         flags = np.zeros((len(self._row), n), dtype=np.bool_)
-        flags[np.array(at_rows, dtype=np.int64), np.array(at_records, dtype=np.int64)] = True
+        for row, positions in parts:
+            flags[row, positions] = True
         self._bits = _pack(flags, words)
         self._facet_rows = {
             facet: np.array([self._row[facet, i] for i in facet_ids(facet)], dtype=np.int64)
             for facet in FACETS
         }
-        self.element_counts = np.fromiter(
-            (len(r.elements) for r in records), dtype=np.int64, count=n
-        )
+        sets, which = distinct(list(map(attrgetter("elements"), records)))
+        self.element_counts = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))[which]
         buckets = np.minimum(self.element_counts, 4)
         self._buckets = _pack(np.stack([buckets == k for k in range(5)]), words)
         dims = self._facet_rows["dimensions"]
@@ -99,20 +100,23 @@ class LandscapeIndex:
         self._dimensions_coded = np.bitwise_or.reduce(self._bits[coded], axis=0)
         self.all = _pack(np.ones(n, dtype=np.bool_), words)
         self._empty = np.zeros(words, dtype=np.uint64)
-        keys: dict[str, list[int]] = {}
-        for i, record in enumerate(records):
-            keys.setdefault(_place_key(record.municipality), []).append(i)
-        self._municipality = {k: self._of(v) for k, v in keys.items()}
-        self._flanders = self._of(
-            i for i, r in enumerate(records) if r.geographic_level == "flanders"
-        )
+        towns, which = distinct(list(map(attrgetter("municipality"), records)))
+        keys: dict[str, list[npt.NDArray[np.int32]]] = {}
+        for town, positions in zip(towns, grouped(which, len(towns)), strict=True):
+            keys.setdefault(_place_key(town), []).append(positions)
+        self._municipality = {k: self._of(np.concatenate(v)) for k, v in keys.items()}
+        levels, which = distinct(list(map(attrgetter("geographic_level"), records)))
+        flanders = np.asarray([v == "flanders" for v in levels], dtype=np.bool_)
+        self._flanders = _pack(flanders[which] if n else np.zeros(0, dtype=np.bool_), words)
         self._names: npt.NDArray[np.int64] | None = None
         self._places: tuple[Places, dict[str, tuple[Municipality, Bits]]] | None = None
         self._lock = threading.Lock()
 
-    def _of(self, indices: Iterable[int]) -> Bits:
+    def _of(self, indices: Iterable[int] | npt.NDArray[np.int32]) -> Bits:
         flags = np.zeros(self.n, dtype=np.bool_)
-        flags[np.fromiter(indices, dtype=np.int64)] = True
+        if not isinstance(indices, np.ndarray):
+            indices = np.fromiter(indices, dtype=np.int64)
+        flags[indices] = True
         return _pack(flags, self.words)
 
     # Selections -------------------------------------------------------------------------
