@@ -21,6 +21,7 @@ from bench import (
     landscape_index_bench,
     matching_bench,
     page_bench,
+    scale_server_bench,
     server_bench,
 )
 from bench.report import LATEST, environment, header, table, verdict, write_json
@@ -187,6 +188,21 @@ def main(argv: list[str] | None = None) -> int:
     index_rows = landscape_index_bench.run_scaled(scale)
     results["landscape_index"] = index_rows
     _print(landscape_index_bench.format_section(index_rows))
+    _print()
+
+    title = "8. The real server (`python -m app serve`) on generated catalogues"
+    if args.no_server:
+        results["scale_server"] = {"skipped": "--no-server"}
+        _print(f"{title}\n  skipped (--no-server)")
+    else:
+        try:
+            scale_result = scale_server_bench.run(scale)
+        except Exception as exc:  # optional measurement: report why, keep the rest
+            results["scale_server"] = {"skipped": f"{type(exc).__name__}: {exc}"}
+            _print(f"{title}\n  skipped: {type(exc).__name__}: {exc}")
+        else:
+            results["scale_server"] = scale_result.as_dict()
+            _print(scale_server_bench.format_section(scale_result))
     _print()
 
     path = write_json(results, args.output)

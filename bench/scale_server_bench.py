@@ -1,0 +1,494 @@
+"""The real server at the scale of all of Flanders: `python -m bench.scale_server_bench`.
+
+For generated catalogues (bench.synthetic: the shipped catalogue's mix over real
+municipalities) of 1 000, 10 000 and 100 000 initiatives, each imported into a temporary
+SQLite database by the app's own bulk import (csvio.import_initiatives), the server runs
+as it does in production, `python -m app serve --workers N`, in a subprocess. Eight
+concurrent keep-alive clients in this process (bench.workers_bench) then send, route after
+route: an async trivial route (the baseline), POST /api/v1/advice, the HTML result page
+(POST /advies with the overview's form answers), GET /api/v1/landscape and
+GET /api/v1/initiatives?limit=20.
+
+At the largest size the server also runs with two workers (the 2-worker / 1-worker ratio
+on advice), the resident memory of each worker process is read from /proc after the load,
+and the time from starting the server to its first answer to POST /api/v1/advice is
+measured. The issue's goals are printed beside the figures with a verdict.
+
+Nothing here asserts anything about time. The clients share the machine's CPUs with the
+workers, so the ratios measured in one run are what to read, not absolute rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from sqlmodel import Session
+
+from app.catalogue.csvio import ALL_COLUMNS, import_initiatives, write_csv
+from app.catalogue.records import InitiativeRecord
+from app.core.db import init_db, make_engine
+from bench.asgi_bench import ADVICE_PATH, BODIES, JSON_HEADERS
+from bench.page_bench import PEOPLE
+from bench.report import verdict
+from bench.scale import QUICK_SCALE, parse_scale, scale_from_env, scaled
+from bench.stats import Summary, ratio, summarise
+from bench.synthetic import synthetic_catalogue
+from bench.workers_bench import (
+    CONCURRENCY,
+    TRIVIAL_PATH,
+    Send,
+    _advice,
+    _block,
+    _trivial,
+    server,
+)
+
+SIZES = (1_000, 10_000, 100_000)
+# Requests per route and set-up at scale 1 (the trivial route and advice; the slower
+# pages get half).
+BASE_REQUESTS = 800
+MIN_REQUESTS = 2 * CONCURRENCY
+# Turns each server and route takes (see measure).
+ROUNDS = 4
+# Initiatives imported while the servers run, and how a server counts as caught up.
+ADDED = 10
+FRESH_IN_A_ROW = 10
+STALE_TIMEOUT_S = 180.0
+RESULT_PATH = "/advies"
+LANDSCAPE_PATH = "/api/v1/landscape"
+LIST_PATH = "/api/v1/initiatives?limit=20"
+FORM_HEADERS = {"content-type": "application/x-www-form-urlencoded"}
+FORMS: tuple[bytes, ...] = tuple(urlencode(p, doseq=True).encode() for p in PEOPLE)
+
+# The issue's goals, at 100 000 initiatives.
+GOAL_ADVICE_P95_MS = 25.0
+GOAL_ADVICE_RATIO = 0.5
+GOAL_RESULT_P95_MS = 60.0
+GOAL_LANDSCAPE_MS = 100.0
+GOAL_WORKERS_RATIO = 1.6
+GOAL_RSS_MB = 400.0
+GOAL_FIRST_ANSWER_S = 3.0
+
+
+def sizes_for(scale: float) -> tuple[int, ...]:
+    """The catalogue sizes a run measures: only the small one at the quick scale, 100 000
+    from scale 0.2 (as the other curves of `make bench`)."""
+    if scale <= QUICK_SCALE:
+        return SIZES[:1]
+    return SIZES if scale >= 0.2 else SIZES[:2]
+
+
+async def _result_page(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    return await client.post(RESULT_PATH, content=FORMS[i % len(FORMS)], headers=FORM_HEADERS)
+
+
+async def _landscape(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    return await client.get(LANDSCAPE_PATH)
+
+
+async def _list_page(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    return await client.get(LIST_PATH)
+
+
+ROUTES = (
+    ("trivial", _trivial, 1.0),
+    ("advice", _advice, 1.0),
+    ("result", _result_page, 0.5),
+    ("landscape", _landscape, 0.5),
+    ("initiatives", _list_page, 0.5),
+)
+
+
+@dataclass
+class Run:
+    """One server set-up on one catalogue."""
+
+    size: int
+    workers: int
+    routes: dict[str, Summary]
+    rss_mb: list[float] = field(default_factory=list)
+    first_answer_s: float | None = None
+    stale_s: float | None = None  # after an import, until the landscape counts it
+
+    @property
+    def advice_ratio(self) -> float:
+        return ratio(self.routes["advice"].per_second, self.routes["trivial"].per_second)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "initiatives": self.size,
+            "workers": self.workers,
+            "routes": {k: v.as_dict() for k, v in self.routes.items()},
+            "advice_to_trivial": self.advice_ratio,
+            "worker_rss_mb": self.rss_mb,
+            "first_answer_s": self.first_answer_s,
+            "stale_after_import_s": self.stale_s,
+        }
+
+
+@dataclass
+class ScaleResult:
+    runs: list[Run]
+    imports: dict[int, float]  # size -> seconds of the bulk import
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runs": [r.as_dict() for r in self.runs],
+            "import_seconds": {str(k): v for k, v in self.imports.items()},
+        }
+
+
+# --- set-up --------------------------------------------------------------------------
+
+
+def catalogue_text(records: Sequence[InitiativeRecord]) -> str:
+    """Records in the CSV exchange format (the columns a record has)."""
+    import io
+
+    columns = [c for c in ALL_COLUMNS if c in InitiativeRecord.__slots__]
+    out = io.StringIO()
+    write_csv(records, out, columns)
+    return out.getvalue()
+
+
+def fill_database(database: Path, size: int) -> float:
+    """Migrate a fresh database and import `size` generated initiatives through the app's
+    bulk import; return the import's seconds."""
+    text = catalogue_text(synthetic_catalogue(size))
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        init_db(engine)
+        started = time.perf_counter()
+        with Session(engine) as session:
+            result = import_initiatives(session, text)
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    if result.created != size:
+        raise RuntimeError(f"the import added {result.created} initiatives, not {size}")
+    return seconds
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (VmRSS), in MB; NaN when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def worker_pids(process: subprocess.Popen[bytes], workers: int) -> list[int]:
+    """The processes that serve: the server itself with one worker (uvicorn alone),
+    gunicorn's worker children with more."""
+    if workers == 1:
+        return [process.pid]
+    return _children(process.pid)
+
+
+# --- measurement -----------------------------------------------------------------------
+
+
+def first_answer(url: str, deadline_s: float = 120.0) -> None:
+    """Wait for the first 200 answer to POST /api/v1/advice."""
+    end = time.monotonic() + deadline_s
+    while True:
+        try:
+            response = httpx.post(
+                f"{url}{ADVICE_PATH}", content=BODIES[0], headers=JSON_HEADERS, timeout=30
+            )
+            if response.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > end:
+            raise RuntimeError("the server never answered POST /api/v1/advice")
+        time.sleep(0.02)
+
+
+def _timed(send: Send, samples: list[int]) -> Send:
+    """`send`, with each request's time appended to `samples`."""
+
+    async def timed(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        t0 = time.perf_counter_ns()
+        response = await send(client, i)
+        samples.append(time.perf_counter_ns() - t0)
+        return response
+
+    return timed
+
+
+async def measure(urls: Sequence[str], requests: int) -> list[dict[str, Summary]]:
+    """Every route on every server, in ROUNDS rounds that take turns (server by server,
+    route by route), so that a change in the machine's load falls on all of them alike.
+    One figure per server and route, from all its rounds."""
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [
+        [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(CONCURRENCY)]
+        for url in urls
+    ]
+    samples = [{name: [] for name, _s, _f in ROUTES} for _ in urls]  # type: ignore[var-annotated]
+    walls = [dict.fromkeys(samples[0], 0.0) for _ in urls]
+    try:
+        for group in clients:
+            for _name, send, _share in ROUTES:
+                await _block("warm-up", group, send, CONCURRENCY * 4)
+        for _round in range(ROUNDS):
+            for k, group in enumerate(clients):
+                for name, send, share in ROUTES:
+                    n = max(CONCURRENCY, round(requests * share / ROUNDS))
+                    block = await _block(name, group, _timed(send, samples[k][name]), n)
+                    walls[k][name] += block.wall_s
+    finally:
+        for group in clients:
+            for client in group:
+                await client.aclose()
+    return [
+        {name: summarise(name, got[name], round(wall[name] * 1e9)) for name in got}
+        for got, wall in zip(samples, walls, strict=True)
+    ]
+
+
+def _landscape_n(url: str) -> int:
+    """The landscape's count, over a fresh connection (so that with several workers the
+    kernel may hand it to any of them)."""
+    response = httpx.get(f"{url}{LANDSCAPE_PATH}", timeout=30)
+    response.raise_for_status()
+    return int(response.json()["n"])
+
+
+def stale_window(database: Path, size: int, urls: Sequence[str]) -> list[float]:
+    """Import ADDED new initiatives while the servers run; per server, the seconds from the
+    import's commit to the last answer of /api/v1/landscape that did not count them yet
+    (/api/v1/initiatives counts them from the commit: it reads the database). A server
+    counts as caught up after FRESH_IN_A_ROW fresh answers in a row."""
+    text = catalogue_text(synthetic_catalogue(size + ADDED)[size:])
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with Session(engine) as session:
+            import_initiatives(session, text)
+    finally:
+        engine.dispose()
+    committed = time.monotonic()
+    expected = size + ADDED
+    listed = httpx.get(f"{urls[0]}{LIST_PATH}", timeout=30).json()["total"]
+    if listed != expected:
+        raise RuntimeError(f"/api/v1/initiatives counts {listed}, not {expected}")
+    windows = [0.0] * len(urls)
+    fresh = [0] * len(urls)
+    deadline = committed + STALE_TIMEOUT_S
+    while min(fresh) < FRESH_IN_A_ROW:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the landscape never counted the imported initiatives")
+        for k, url in enumerate(urls):
+            if fresh[k] >= FRESH_IN_A_ROW:
+                continue
+            asked = time.monotonic()
+            if _landscape_n(url) == expected:
+                fresh[k] += 1
+            else:
+                fresh[k] = 0
+                windows[k] = asked - committed
+        time.sleep(0.01)
+    return windows
+
+
+def start_server(stack: ExitStack, database: Path, workers: int) -> tuple[str, list[int], float]:
+    """Start `python -m app serve --workers N`; return its URL, the processes that serve,
+    and the seconds from starting it to its first answer to POST /api/v1/advice."""
+    command = [
+        sys.executable, "-m", "app", "serve", "--port", "{port}", "--workers", str(workers),
+    ]  # fmt: skip
+    started = time.monotonic()
+    url, process = stack.enter_context(server(command, database))
+    first_answer(url)
+    first = time.monotonic() - started
+    return url, worker_pids(process, workers), first
+
+
+def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
+    sizes = tuple(sizes or sizes_for(scale))
+    requests = scaled(BASE_REQUESTS, scale, minimum=MIN_REQUESTS)
+    runs: list[Run] = []
+    imports: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        for size in sizes:
+            database = Path(tmp) / f"scale-{size}.db"
+            imports[size] = fill_database(database, size)
+            largest = size == sizes[-1]
+            setups = (1, 2) if largest else (1,)
+            with ExitStack() as stack:
+                # One after the other, so that each start-up has the machine to itself.
+                started = [start_server(stack, database, w) for w in setups]
+                urls = [url for url, _p, _s in started]
+                routes = asyncio.run(measure(urls, requests))
+                rss = [[rss_mb(pid) for pid in pids] for _url, pids, _s in started]
+                stale = stale_window(database, size, urls) if largest else [None] * len(urls)
+                for k, workers in enumerate(setups):
+                    first = started[k][2] if largest else None
+                    runs.append(Run(size, workers, routes[k], rss[k], first, stale[k]))
+    return ScaleResult(runs, imports)
+
+
+# --- report ----------------------------------------------------------------------------
+
+
+def _ms(summary: Summary) -> float:
+    return summary.p95_us / 1000
+
+
+def format_table(result: ScaleResult) -> str:
+    head = (
+        "initiatives", "workers", "trivial req/s", "advice req/s", "vs trivial", "advice p95",
+        "result p95", "landscape p95", "list p95",
+    )  # fmt: skip
+    rows = []
+    for r in result.runs:
+        t = r.routes
+        rows.append(
+            (
+                f"{r.size:,}",
+                str(r.workers),
+                f"{t['trivial'].per_second:,.0f}",
+                f"{t['advice'].per_second:,.0f}",
+                f"{r.advice_ratio * 100:.0f} %",
+                f"{_ms(t['advice']):.1f} ms",
+                f"{_ms(t['result']):.1f} ms",
+                f"{_ms(t['landscape']):.1f} ms",
+                f"{_ms(t['initiatives']):.1f} ms",
+            )
+        )
+    widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  " + "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    rule = "  " + "-" * (sum(widths) + 2 * (len(widths) - 1))
+    return "\n".join([line(head), rule, *(line(r) for r in rows)])
+
+
+def goal_lines(result: ScaleResult) -> list[str]:
+    """Each goal of the issue beside the figure at the largest size, with a verdict."""
+    size = max(r.size for r in result.runs)
+    one = next(r for r in result.runs if r.size == size and r.workers == 1)
+    two = next((r for r in result.runs if r.size == size and r.workers == 2), None)
+    t = one.routes
+    lines = [f"  goals (the issue's, for 100 000 initiatives), at {size:,} initiatives:"]
+
+    def goal(text: str, met: bool) -> None:
+        lines.append(f"    {text} → {verdict(met)}")
+
+    advice_p95 = _ms(t["advice"])
+    goal(f"advice p95 {advice_p95:.1f} ms (goal < {GOAL_ADVICE_P95_MS:.0f} ms)",
+         advice_p95 < GOAL_ADVICE_P95_MS)  # fmt: skip
+    goal(
+        f"advice {one.advice_ratio * 100:.0f} % of the trivial route's req/s "
+        f"(goal ≥ {GOAL_ADVICE_RATIO * 100:.0f} %)",
+        one.advice_ratio >= GOAL_ADVICE_RATIO,
+    )
+    result_p95 = _ms(t["result"])
+    goal(f"result page p95 {result_p95:.1f} ms (goal < {GOAL_RESULT_P95_MS:.0f} ms)",
+         result_p95 < GOAL_RESULT_P95_MS)  # fmt: skip
+    land_p95 = _ms(t["landscape"])
+    goal(f"/api/v1/landscape p95 {land_p95:.1f} ms (goal < {GOAL_LANDSCAPE_MS:.0f} ms)",
+         land_p95 < GOAL_LANDSCAPE_MS)  # fmt: skip
+    if two is not None:
+        workers_ratio = ratio(two.routes["advice"].per_second, t["advice"].per_second)
+        goal(
+            f"advice with 2 workers {workers_ratio:.2f}× that with 1 "
+            f"(goal ≥ {GOAL_WORKERS_RATIO:.1f}×; {os.cpu_count()} CPUs shared with the clients)",
+            workers_ratio >= GOAL_WORKERS_RATIO,
+        )
+    for r in (one, two):
+        if r is None or not r.rss_mb:
+            continue
+        shown = ", ".join(f"{mb:.0f} MB" for mb in r.rss_mb)
+        goal(
+            f"RSS per worker, {r.workers} worker{'s' if r.workers > 1 else ''}: {shown} "
+            f"(goal < {GOAL_RSS_MB:.0f} MB)",
+            all(mb < GOAL_RSS_MB for mb in r.rss_mb),
+        )
+    for r in (one, two):
+        if r is None or r.first_answer_s is None:
+            continue
+        goal(
+            f"first advice {r.first_answer_s:.1f} s after starting the server with {r.workers} "
+            f"worker{'s' if r.workers > 1 else ''} (goal ≤ {GOAL_FIRST_ANSWER_S:.0f} s)",
+            r.first_answer_s <= GOAL_FIRST_ANSWER_S,
+        )
+    for r in (one, two):
+        if r is None or r.stale_s is None:
+            continue
+        lines.append(
+            f"    after an import of {ADDED} initiatives, /api/v1/landscape lagged "
+            f"/api/v1/initiatives by {r.stale_s:.1f} s with {r.workers} "
+            f"worker{'s' if r.workers > 1 else ''} (every server rebuilds at once)"
+        )
+    return lines
+
+
+def format_section(result: ScaleResult, number: int = 8) -> str:
+    imports = ", ".join(f"{size:,}: {s:.2f} s" for size, s in result.imports.items())
+    return "\n".join(
+        [
+            f"{number}. The real server (`python -m app serve`, subprocess) on generated "
+            f"catalogues, {CONCURRENCY} keep-alive clients; p95 per route",
+            format_table(result),
+            *goal_lines(result),
+            f"  bulk import of the catalogue (not served): {imports}",
+            f"  baseline: GET {TRIVIAL_PATH} (async, trivial), same server, same run; "
+            f"result = POST {RESULT_PATH} (form), list = GET {LIST_PATH}",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale_server_bench", description=__doc__)
+    parser.add_argument("--scale", help="BENCH_SCALE: requests per route, sizes measured")
+    parser.add_argument("--quick", action="store_true", help=f"scale {QUICK_SCALE}")
+    parser.add_argument("--sizes", help="catalogue sizes, e.g. 100000 (default: by scale)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.scale is not None:
+        scale = parse_scale(args.scale)
+    elif args.quick:
+        scale = QUICK_SCALE
+    else:
+        scale = scale_from_env()
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
+    result = run(scale, sizes)
+    print(format_section(result), flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
