@@ -22,7 +22,7 @@ from sqlmodel import Session
 from app.catalogue.matching import place_of
 from app.catalogue.models import Initiative
 from app.catalogue.records import InitiativeRecord
-from app.catalogue.search import SearchIndex, SearchQuery, fold, terms_of
+from app.catalogue.search import SearchIndex, SearchQuery, _Column, fold, terms_of
 from app.core.config import Settings
 from app.domain.places import PROVINCES, load_places
 from app.landscape.facets import FACETS, facet_ids, values_of
@@ -574,3 +574,13 @@ def test_a_count_beside_a_value_is_what_choosing_it_finds(query: SearchQuery, fa
             query.text, {**others, facet: frozenset({value})}, query.place, query.province
         )
         assert counts[value] == len(plain(with_value)), value
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=30)), min_size=1, max_size=8))
+def test_a_column_folds_every_text_as_fold_does(texts: list[str | None]) -> None:
+    column = _Column(texts)
+    assert [" ".join(t.split()) for t in column.texts] == [fold(t) for t in texts]
+    for word in {w for t in texts for w in fold(t).split()}:
+        expected = [i for i, t in enumerate(texts) if word in fold(t)]
+        assert column.having(word).tolist() == expected

@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import accumulate
 
 import numpy as np
@@ -43,14 +43,34 @@ _SEP = "\x1f"
 _ACCENTS = re.compile(r"[\u0300-\u036f]+")
 
 
+@lru_cache(maxsize=8192)
+def _fold_char(c: str) -> str:
+    """One character as search compares it: accents off, no case, a space if no letter or
+    digit (NFKD first: "é" is "e", "ﬁ" is "fi", "…" is three spaces)."""
+    if c == _SEP:
+        return c
+    plain = _ACCENTS.sub("", unicodedata.normalize("NFKD", c)).casefold()
+    return "".join(x if x.isalnum() else " " for x in plain)
+
+
+# ASCII the fast way: str.translate from ASCII to ASCII runs in C without a lookup per
+# character; every other character goes through _fold_char, a run at a time.
+_ASCII_TABLE = str.maketrans(
+    {chr(i): _fold_char(chr(i)) for i in range(128) if _fold_char(chr(i)) != chr(i)}
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return "".join(_fold_char(c) for c in match.group())
+
+
 def _folded(text: str) -> str:
-    """No accents, no case, a space for every character that is no letter or digit."""
+    """No accents, no case, a space for every character that is no letter or digit: as
+    _fold_char does it to each character, but megabytes at a time."""
     if not text.isascii():
-        text = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
-    text = text.casefold()
-    # str.translate: many times faster than a regular expression over megabytes of text.
-    spaces = {ord(c): " " for c in set(text) if not c.isalnum() and c != _SEP}
-    return text.translate(spaces)
+        text = _NON_ASCII.sub(_fold_run, text)
+    return text.translate(_ASCII_TABLE)
 
 
 def fold(text: str | None) -> str:
@@ -124,8 +144,10 @@ class SearchIndex:
         # Names between spaces: " koor" finds a word of the name that starts so, " koor " a
         # whole word.
         self._names = _Column([r.name for r in records], pad=" ")
-        self._goals = _Column([r.goal for r in records])
-        self._descriptions = _Column([r.description for r in records])
+        # Goals and descriptions are most of the text: folded on first need (or by warm()
+        # in the background), so that a page without words does not wait for them.
+        self._texts: dict[str, _Column] = {}
+        self._texts_lock = threading.Lock()
         names = self._names.texts
         exact: dict[str, list[int]] = {}
         for i, t in enumerate(names):
@@ -156,6 +178,18 @@ class SearchIndex:
 
     # Words ------------------------------------------------------------------------------
 
+    def _text(self, field: str) -> _Column:
+        with self._texts_lock:
+            column = self._texts.get(field)
+            if column is None:
+                column = self._texts[field] = _Column([getattr(r, field) for r in self.records])
+            return column
+
+    def warm(self) -> None:
+        """Fold the goals and descriptions now (a search with words needs them)."""
+        self._text("goal")
+        self._text("description")
+
     def text_scores(self, text: str) -> npt.NDArray[np.float64] | None:
         """Relevance of every record for the words of `text` (0: not every word found);
         None when `text` holds no word."""
@@ -168,8 +202,8 @@ class SearchIndex:
             in_record = np.zeros(self.n, dtype=np.bool_)
             for column, weight in (
                 (self._names, NAME),
-                (self._goals, GOAL),
-                (self._descriptions, DESCRIPTION),
+                (self._text("goal"), GOAL),
+                (self._text("description"), DESCRIPTION),
             ):
                 hits = column.having(term)
                 in_record[hits] = True
@@ -266,6 +300,9 @@ def search_index(records: Sequence[InitiativeRecord]) -> SearchIndex:
             _CACHE.move_to_end(id(records))
             return found
     index = SearchIndex(records)  # built outside the lock; a race builds it twice
+    # The texts in the background: the first search with words finds them ready, or waits
+    # for this thread rather than starting over.
+    threading.Thread(target=index.warm, name="search-warm", daemon=True).start()
     with _CACHE_LOCK:
         _CACHE[id(records)] = index
         _CACHE.move_to_end(id(records))
