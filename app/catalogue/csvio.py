@@ -13,17 +13,20 @@ newline (NUL included: PostgreSQL cannot store it); a CR becomes a newline.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import JSON, func
 from sqlmodel import Session, delete, select
 
 from app.catalogue.columns import Codebook, column_for, default_codebook
@@ -32,7 +35,6 @@ from app.catalogue.models import (
     Initiative,
     InitiativeBase,
     catalogue_key,
-    dedupe_key,
 )
 from app.catalogue.records import InitiativeRecord
 from app.catalogue.version import bump_version
@@ -112,6 +114,8 @@ _STRIP_TABLE = dict.fromkeys(map(ord, BIDI_CONTROLS | STRIPPED_CONTROLS))
 
 # OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The ASCII characters that are whitespace or controls (Cc): C0, space and DEL.
+_ASCII_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 
 
 @dataclass(frozen=True)
@@ -255,12 +259,41 @@ def parse_csv(text: str, codebook: Codebook | None = None) -> list[InitiativeBas
 
 
 def iter_csv(text: str, codebook: Codebook | None = None) -> Iterator[InitiativeBase]:
-    """`parse_csv` a row at a time, for a caller that need not keep every row's model (an
-    import of 100 000 rows): the valid rows as they are read, then CsvImportError listing
-    every problem. A caller uses none of the rows before the end."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    codes = codebook or default_codebook()
+    """`parse_csv` a row at a time, for a caller that need not keep every row's model: the
+    valid rows as they are read, then CsvImportError listing every problem. A caller uses
+    none of the rows before the end."""
+    columns, rows = _checked_rows(text, codebook or default_codebook())
+    multi = [n for n, col in enumerate(columns) if col in MULTI_IDS]
+    for values in rows:
+        data: list[Any] = list(values)
+        for n in multi:
+            data[n] = list(data[n])
+        # Only the file's own columns are set, so that an import updates those and no
+        # others (the model's fields_set).
+        yield InitiativeBase.model_validate(dict(zip(columns, data, strict=True)))
+
+
+# One problem of a cell, before it is placed in a row: code, value, extra (as CsvIssue).
+_Problem = tuple[str, str | None, str | None]
+# A cell's value and its problems, as worked out from its text alone.
+_Checked = tuple[Any, tuple[_Problem, ...]]
+
+# A file repeats the same few ids, labels, dates and phone numbers row after row: a cell of
+# a coded, referral or website column is checked once per distinct text and column, and
+# the answer reused (with the row and column of the cell at hand). At most this many
+# distinct texts are kept per column, so that a file of all different values costs no
+# more memory than before.
+CHECK_CACHE_LIMIT = 10_000
+# Any character that clean_text changes (CR included): a file without one has no cell to
+# clean, and its cells are taken as read.
+_UNCLEAN = re.compile("[" + re.escape("".join(sorted(BIDI_CONTROLS | STRIPPED_CONTROLS))) + "]")
+# How each kind of column is read (_checked_rows).
+_TEXT, _WEBSITE, _CHECKED = 0, 1, 2
+
+
+def _read_header(text: str) -> tuple[Iterator[list[str]], tuple[str, ...]]:
+    """The csv reader past the header row, and the file's columns in its order;
+    CsvImportError for a file that has no header or a wrong one."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         written = [clean_text(h).strip() for h in next(reader)]
@@ -280,23 +313,127 @@ def iter_csv(text: str, codebook: Codebook | None = None) -> Iterator[Initiative
         issues.append(CsvIssue("missing_name_column"))
     if issues:
         raise CsvImportError(issues)
+    return reader, tuple(header)
 
+
+def _checked_rows(text: str, codes: Codebook) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
+    """The file's columns (CsvImportError at once when the header is wrong), and its valid
+    rows, each as its values in the order of those columns (ids for coded cells, a tuple of
+    them for a multi-valued one, a date for a date); the iterator raises CsvImportError
+    listing every problem at its end."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader, columns = _read_header(text)
+    return columns, _rows(reader, columns, codes, _UNCLEAN.search(text) is not None)
+
+
+_Plan = tuple[str, int, Callable[[str], _Checked], dict[str, Any], int | None]
+
+
+def _column_plan(columns: tuple[str, ...], codes: Codebook) -> list[_Plan]:
+    """For each column: its name, kind, check (of a _CHECKED column), cache, length limit."""
+    latest = _latest_date()
+    plan: list[_Plan] = []
+    for col in columns:
+        check: Callable[[str], _Checked] = _unchecked
+        kind = _CHECKED
+        if col in REFERRAL_COLUMNS:
+            check = partial(_check_referral, col, latest)
+        elif col in MULTI_IDS:
+            check = partial(_check_ids, codes, col)
+        elif col in SINGLE_IDS:
+            check = partial(_check_id, codes, col)
+        elif col == "website":
+            kind = _WEBSITE
+        else:
+            kind = _TEXT
+        plan.append((col, kind, check, {}, MAX_LENGTH.get(col)))
+    return plan
+
+
+def _unchecked(raw: str) -> _Checked:
+    raise AssertionError(f"not a checked column: {raw!r}")
+
+
+def _check_ids(codes: Codebook, col: str, raw: str) -> _Checked:
+    """A multi-valued coded cell: its ids (each once, in the cell's order), and each part
+    that is no id or label."""
+    ids = []
+    problems = []
+    for part in _split(raw):
+        found = codes.resolve(col, part)
+        if found is None:
+            problems.append(("unknown_value", part, None))
+        else:
+            ids.append(found)
+    return tuple(dict.fromkeys(ids)), tuple(problems)
+
+
+def _check_id(codes: Codebook, col: str, raw: str) -> _Checked:
+    """A single-valued coded cell: its id (None when empty)."""
+    if not raw:
+        return None, ()
+    found = codes.resolve(col, raw)
+    if found is None:
+        return None, (("unknown_value", raw, None),)
+    return found, ()
+
+
+def _rows(
+    reader: Iterator[list[str]], columns: tuple[str, ...], codes: Codebook, unclean: bool
+) -> Iterator[tuple[Any, ...]]:
+    # The rules are those of DOMAIN.md §6, in the file's order so that a row's problems read
+    # from left to right; then a missing name, then a website that is not one.
+    plan = _column_plan(columns, codes)
+    width = len(columns)
+    name_at = columns.index("name")
+    issues: list[CsvIssue] = []
     row_no = 1
     try:
         for row_no, row in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                issues.append(
-                    CsvIssue("cell_count", row=row_no, value=str(len(row)), extra=str(len(header)))
-                )
-                continue
-            cells = (unneutralise(clean_text(c).strip()) for c in row)
-            values = dict(zip(header, cells, strict=True))
-            item, row_issues = _validate_row(row_no, values, codes)
-            issues.extend(row_issues)
-            if item is not None:
-                yield item
+            if len(row) != width or not row[name_at].strip():
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != width:
+                    issues.append(
+                        CsvIssue("cell_count", row=row_no, value=str(len(row)), extra=str(width))
+                    )
+                    continue
+            known = len(issues)
+            values: list[Any] = []
+            bad_site = None
+            for (col, kind, check, cache, limit), cell in zip(plan, row, strict=True):
+                raw = (clean_text(cell) if unclean else cell).strip()
+                if raw[:1] == "'":
+                    raw = unneutralise(raw)
+                if kind == _CHECKED:
+                    got = cache.get(raw)
+                    if got is None:
+                        got = check(raw)
+                        if len(cache) < CHECK_CACHE_LIMIT:
+                            cache[raw] = got
+                    value, problems = got
+                    for code, shown, extra in problems:
+                        issues.append(CsvIssue(code, row_no, col, shown, extra))
+                    values.append(value)
+                    continue
+                if limit is not None and len(raw) > limit:
+                    issues.append(CsvIssue("too_long", row=row_no, column=col, extra=str(limit)))
+                elif kind == _WEBSITE and raw:
+                    ok = cache.get(raw)
+                    if ok is None:
+                        ok = is_website(raw)
+                        if len(cache) < CHECK_CACHE_LIMIT:
+                            cache[raw] = ok
+                    if not ok:
+                        bad_site = raw
+                values.append(raw or None)
+            if not values[name_at]:
+                issues.append(CsvIssue("name_required", row=row_no, column="name"))
+            if bad_site is not None:
+                issues.append(CsvIssue("bad_website", row=row_no, column="website", value=bad_site))
+            if len(issues) == known:
+                yield tuple(values)
             if len(issues) >= MAX_ERRORS:
                 issues.append(CsvIssue("too_many", extra=str(MAX_ERRORS)))
                 break
@@ -312,26 +449,26 @@ def _latest_date() -> date:
     return (datetime.now(UTC) + timedelta(hours=14)).date()
 
 
-def _referral_issues(row_no: int, col: str, raw: str) -> tuple[object, list[CsvIssue]]:
-    """The value of a referral column (None when empty) and its problems."""
+def _check_referral(col: str, latest: date, raw: str) -> _Checked:
+    """The value of a referral cell (None when empty) and its problem, if any."""
     if not raw:
-        return None, []
+        return None, ()
     if col == "last_verified":
         day = _date(raw)
         if day is None:
-            return None, [CsvIssue("bad_date", row=row_no, column=col, value=raw)]
-        if day > _latest_date():
-            return None, [CsvIssue("future_date", row=row_no, column=col, value=raw)]
-        return day, []
+            return None, (("bad_date", raw, None),)
+        if day > latest:
+            return None, (("future_date", raw, None),)
+        return day, ()
     if len(raw) > MAX_LENGTH[col]:
-        return None, [CsvIssue("too_long", row=row_no, column=col, extra=str(MAX_LENGTH[col]))]
+        return None, (("too_long", None, str(MAX_LENGTH[col])),)
     if col == "phone":
         digits = sum(ch.isdigit() for ch in raw)
         if not PHONE.fullmatch(raw) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
-            return None, [CsvIssue("bad_phone", row=row_no, column=col, value=raw)]
+            return None, (("bad_phone", raw, None),)
     elif col == "email" and not is_email(raw):
-        return None, [CsvIssue("bad_email", row=row_no, column=col, value=raw)]
-    return raw, []
+        return None, (("bad_email", raw, None),)
+    return raw, ()
 
 
 def _date(raw: str) -> date | None:
@@ -364,7 +501,10 @@ def _is_public_host(host: str) -> bool:
 
 
 def _has_unsafe_char(text: str, forbidden: frozenset[str] = frozenset()) -> bool:
-    # Cf: format characters such as a zero-width space, invisible in the text shown.
+    # Cf: format characters such as a zero-width space, invisible in the text shown. ASCII
+    # has none; its whitespace and Cc characters are those of _ASCII_UNSAFE.
+    if text.isascii():
+        return _ASCII_UNSAFE.search(text) is not None or not forbidden.isdisjoint(text)
     return any(
         ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") or ch in forbidden for ch in text
     )
@@ -400,48 +540,6 @@ def is_email(value: str) -> bool:
     return bool(at) and EMAIL_LOCAL.fullmatch(local) is not None and _is_public_host(domain)
 
 
-def _validate_row(
-    row_no: int, values: dict[str, str], codes: Codebook
-) -> tuple[InitiativeBase | None, list[CsvIssue]]:
-    issues: list[CsvIssue] = []
-    data: dict[str, object] = {}
-    # Only the file's own columns are set, so that an import updates those and no others;
-    # in the file's order, so that a row's problems read from left to right.
-    for col in values:
-        raw = values[col]
-        if col in REFERRAL_COLUMNS:
-            data[col], col_issues = _referral_issues(row_no, col, raw)
-            issues.extend(col_issues)
-        elif col in MULTI_IDS:
-            ids = []
-            for v in _split(raw):
-                found = codes.resolve(col, v)
-                if found is None:
-                    issues.append(CsvIssue("unknown_value", row=row_no, column=col, value=v))
-                else:
-                    ids.append(found)
-            data[col] = list(dict.fromkeys(ids))
-        elif col in SINGLE_IDS:
-            found = codes.resolve(col, raw) if raw else None
-            if raw and found is None:
-                issues.append(CsvIssue("unknown_value", row=row_no, column=col, value=raw))
-            data[col] = found
-        else:
-            if col in MAX_LENGTH and len(raw) > MAX_LENGTH[col]:
-                issues.append(
-                    CsvIssue("too_long", row=row_no, column=col, extra=str(MAX_LENGTH[col]))
-                )
-            data[col] = raw or None
-    if not data["name"]:
-        issues.append(CsvIssue("name_required", row=row_no, column="name"))
-    site = data.get("website")
-    if isinstance(site, str) and len(site) <= MAX_LENGTH["website"] and not is_website(site):
-        issues.append(CsvIssue("bad_website", row=row_no, column="website", value=site))
-    if issues:
-        return None, issues
-    return InitiativeBase.model_validate(data), []
-
-
 def parse_records(text: str, codebook: Codebook | None = None) -> tuple[InitiativeRecord, ...]:
     """A CSV text as in-memory records with ids 1..n, without touching a database
     (for analysing an upload, and for tests and benchmarks)."""
@@ -462,37 +560,128 @@ def _key(name: str, municipality: str | None) -> tuple[str, str]:
     return catalogue_key(name, municipality)
 
 
+def _dedupe_key(key: tuple[str, str]) -> str:
+    # models.dedupe_key from a catalogue_key already made (as the ORM event sets it):
+    # the same text, without normalising name and municipality a second time.
+    return hashlib.sha256("\n".join(key).encode("utf-8")).hexdigest()
+
+
 # Rows per INSERT or UPDATE of an import, each one executemany: large enough that the
 # statements are few, small enough that a batch's parameters stay a few megabytes.
-IMPORT_BATCH = 2_000
+IMPORT_BATCH = 5_000
 T = TypeVar("T")
 FIELDS = tuple(InitiativeBase.model_fields)
-POSITION = {name: n for n, name in enumerate(FIELDS)}
 _TABLE = Initiative.__table__  # type: ignore[attr-defined]
 # Rows per fetch of an export: memory stays constant whatever the catalogue's size.
 EXPORT_BATCH = 1_000
 
 
-@dataclass(frozen=True, slots=True)
-class _ParsedRow:
-    """A parsed row kept for an import: its values in FIELDS order (a tuple: far smaller
-    than the row's model) and which of them the file sets."""
+def _parse_for_import(
+    text: str,
+) -> tuple[tuple[str, ...], list[tuple[tuple[str, str], tuple[Any, ...]]]]:
+    """The file's columns, and each valid row's catalogue key and values (a tuple in the
+    order of those columns: far smaller than the row's model); CsvImportError as parse_csv
+    raises it."""
+    columns, rows = _checked_rows(text, default_codebook())
+    name_at = columns.index("name")
+    town_at = columns.index("municipality") if "municipality" in columns else None
+    parsed = []
+    for values in rows:
+        town = None if town_at is None else values[town_at]
+        parsed.append((_key(values[name_at], town), values))
+    return columns, parsed
 
-    key: tuple[str, str]
-    values: tuple[Any, ...]
-    columns: frozenset[str]
+
+class _BulkWriter:
+    """An import's INSERT and UPDATE statements, as the database driver takes them: one
+    executemany per batch of IMPORT_BATCH rows of plain tuples, without SQLAlchemy's work
+    per row and value.
+
+    Each value is converted as the column's type converts it for this database (a JSON list
+    as its text, once per distinct list; a date as SQLite's text), so the rows are stored
+    as the ORM stored them.
+    """
+
+    def __init__(self, session: Session, columns: tuple[str, ...], now: datetime) -> None:
+        self._conn = session.connection()
+        dialect = self._conn.dialect
+        quote = dialect.identifier_preparer.quote
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+            raise NotImplementedError(f"bulk import on {dialect.name} ({dialect.paramstyle})")
+
+        def placeholder(name: str) -> str:
+            # PostgreSQL takes the JSON text as text, and casts it.
+            column_type = _TABLE.c[name].type
+            if isinstance(column_type, JSON) and dialect.name == "postgresql":
+                return f"CAST({marker} AS {column_type.compile(dialect=dialect)})"
+            return marker
+
+        # The file's columns whose values the driver cannot take as they are.
+        self._convert = [
+            (n, convert)
+            for n, name in enumerate(columns)
+            if (convert := self._converter(name, dialect)) is not _same
+        ]
+        absent = [name for name in FIELDS if name not in columns]
+        # A new row's columns the file leaves out: empty (an empty list for a list column).
+        self._absent = tuple(
+            self._converter(name, dialect)(() if name in LIST_FIELDS else None) for name in absent
+        )
+        stamp = _TABLE.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self._now = stamp(now) if stamp else now
+        inserted = [*columns, *absent, "created_at", "updated_at", "dedupe_key"]
+        self._insert = (
+            f"INSERT INTO {quote(_TABLE.name)} ({', '.join(map(quote, inserted))}) "
+            f"VALUES ({', '.join(map(placeholder, inserted))})"
+        )
+        sets = ", ".join(
+            f"{quote(n)} = {placeholder(n)}" for n in (*columns, "updated_at", "dedupe_key")
+        )
+        self._update = f"UPDATE {quote(_TABLE.name)} SET {sets} WHERE {quote('id')} = {marker}"
+
+    @staticmethod
+    def _converter(name: str, dialect: Any) -> Callable[[Any], Any]:
+        column_type = _TABLE.c[name].type
+        if isinstance(column_type, JSON):
+            # What SQLAlchemy's JSON type writes (json.dumps; the engine sets no other
+            # serialiser), once per distinct list of ids.
+            texts: dict[tuple[str, ...], str] = {}
+
+            def to_json(ids: tuple[str, ...]) -> str:
+                found = texts.get(ids)
+                if found is None:
+                    found = texts[ids] = json.dumps(list(ids))
+                return found
+
+            return to_json
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            return _same
+        return lambda value: None if value is None else process(value)
+
+    def _values(self, values: tuple[Any, ...]) -> list[Any]:
+        out = list(values)
+        for n, convert in self._convert:
+            out[n] = convert(out[n])
+        return out
+
+    def insert(self, rows: Iterable[tuple[tuple[str, str], tuple[Any, ...]]]) -> None:
+        """Add rows (catalogue key, the file's values)."""
+        tail = (*self._absent, self._now, self._now)
+        for batch in _batches(rows):
+            params = [(*self._values(v), *tail, _dedupe_key(key)) for key, v in batch]
+            self._conn.exec_driver_sql(self._insert, params)
+
+    def update(self, rows: Iterable[tuple[int, tuple[str, str], tuple[Any, ...]]]) -> None:
+        """Set the file's columns of rows (id, catalogue key, the file's values)."""
+        for batch in _batches(rows):
+            params = [(*self._values(v), self._now, _dedupe_key(key), id_) for id_, key, v in batch]
+            self._conn.exec_driver_sql(self._update, params)
 
 
-def _parse_for_import(text: str) -> list[_ParsedRow]:
-    """The file's rows, compact; CsvImportError as parse_csv raises it."""
-    shared: dict[frozenset[str], frozenset[str]] = {}  # every row sets the same columns
-    rows = []
-    for item in iter_csv(text):
-        columns = frozenset(item.model_fields_set)
-        values = tuple(getattr(item, name) for name in FIELDS)
-        key = _key(item.name, item.municipality)
-        rows.append(_ParsedRow(key, values, shared.setdefault(columns, columns)))
-    return rows
+def _same(value: Any) -> Any:
+    return value
 
 
 def import_initiatives(session: Session, text: str, replace: bool = False) -> ImportResult:
@@ -505,11 +694,12 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     removes included, is read inside its own transaction; readers see the old catalogue
     until the new one is committed.
 
-    Rows are written in bulk (batches of IMPORT_BATCH), not as one ORM object each: 100 000
-    rows would otherwise take half a minute and a gigabyte. Bulk statements skip the ORM's
-    events, so the dedupe_key is set here, with the function the event calls.
+    Rows are written in bulk (_BulkWriter), not as one ORM object each: 100 000 rows would
+    otherwise take half a minute and a gigabyte. Bulk statements skip the ORM's events, so
+    the dedupe_key is set here, as the event sets it.
     """
-    parsed = _parse_for_import(text)
+    columns, parsed = _parse_for_import(text)
+    name_at = columns.index("name")
     result = ImportResult()
     try:
         begin_exclusive(session, IMPORT_LOCK_KEY)
@@ -521,38 +711,28 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
         else:
             found = session.exec(select(Initiative.id, Initiative.name, Initiative.municipality))
             existing = {_key(name, town): id_ for id_, name, town in found if id_ is not None}
-        now = datetime.now(UTC)
-        # What to write, in the file's order: a second row for the same initiative updates
-        # what the first one wrote (its columns only), as when each row was an ORM object.
-        added: dict[tuple[str, str], list[Any]] = {}
-        changed: dict[int, dict[str, Any]] = {}
-        for row in parsed:
-            id_ = existing.get(row.key)
-            if id_ is None and row.key not in added:
-                added[row.key] = list(row.values)
-                result.created += 1
-            elif id_ is None:
-                first = added[row.key]
-                for name in row.columns:
-                    first[POSITION[name]] = row.values[POSITION[name]]
+        # What to write. Every row of a file sets the same columns, so a second row for the
+        # same initiative replaces what the first one would have written (as when each row
+        # was an ORM object); a new initiative keeps the place of its first row.
+        added: dict[tuple[str, str], tuple[Any, ...]] = {}
+        changed: dict[int, tuple[tuple[str, str], tuple[Any, ...]]] = {}
+        names = result.names
+        for key, values in parsed:
+            id_ = existing.get(key)
+            if id_ is not None:
+                changed[id_] = (key, values)
+                result.updated += 1
+            elif key in added:
+                added[key] = values
                 result.updated += 1
             else:
-                change = changed.setdefault(id_, {"id": id_})
-                change.update({name: row.values[POSITION[name]] for name in row.columns})
-                result.updated += 1
-            result.names.append(row.values[POSITION["name"]])
-        del parsed
-        for batch in _batches(list(changed.values())):
-            for change in batch:
-                change.update(updated_at=now, dedupe_key=_dedupe_key(change))
-            session.exec(update(Initiative), params=batch)
-        for values in _batches(list(added.values())):
-            rows = [dict(zip(FIELDS, v, strict=True)) for v in values]
-            for new in rows:
-                new.update(created_at=now, updated_at=now, dedupe_key=_dedupe_key(new))
-            # Core's INSERT: every row has every column, so each batch is one executemany
-            # (the ORM's would split a batch wherever the columns left empty differ).
-            session.exec(insert(_TABLE), params=rows)
+                added[key] = values
+                result.created += 1
+            names.append(values[name_at])
+        del parsed, existing
+        writer = _BulkWriter(session, columns, datetime.now(UTC))
+        writer.update((id_, key, values) for id_, (key, values) in changed.items())
+        writer.insert(added.items())
         # In the same transaction: every worker sees the new version with the new rows.
         bump_version(session)
         session.commit()
@@ -562,15 +742,15 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     return result
 
 
-def _dedupe_key(row: dict[str, Any]) -> str:
-    # As the ORM event does (models._set_dedupe_key), from the row's name and municipality.
-    # An update without a municipality column matched a row without one, so None is right.
-    return dedupe_key(row["name"], row.get("municipality"))
-
-
-def _batches(rows: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(rows), IMPORT_BATCH):
-        yield rows[start : start + IMPORT_BATCH]
+def _batches(rows: Iterable[T]) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == IMPORT_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class InitiativeCsvWriter:
