@@ -986,11 +986,24 @@ def datapackage() -> dict[str, Any]:
     }
 
 
-def _cell(table: str, name: str, value: Any) -> object:
+# A cell needs csvio.neutralise only when it starts with one of these (a quote too: the
+# neutralising quotes a quote that stands before a formula).
+_CHECK_FIRST = frozenset("=+-@\t\r'")
+
+
+def _cell(value: Any, keep_phone: bool = False) -> object:
+    """One CSV cell: empty for None, CR as newline, neutralised where it could start a
+    formula (a phone number of digits and separators only is kept as it is)."""
     if value is None:
         return ""
-    if table == "phone" and name == "number" and PHONE_CHARS.fullmatch(str(value)):
-        return value  # digits and separators only: no formula can hide in it
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value[:1] not in _CHECK_FIRST:
+        return value
+    if keep_phone and PHONE_CHARS.fullmatch(value):
+        return value  # no letters: no function or link can hide in it
     return neutralise(value)
 
 
@@ -999,16 +1012,17 @@ class TableWriters:
 
     def __init__(self, streams: Mapping[str, TextIO]) -> None:
         self._writers = {}
+        self._names: dict[str, tuple[str, ...]] = {}
         for table, (_path, fields) in TABLES.items():
             writer = csv.writer(streams[table], lineterminator="\n")
-            writer.writerow([f.name for f in fields])
+            self._names[table] = tuple(f.name for f in fields)
+            writer.writerow(self._names[table])
             self._writers[table] = writer
 
     def write(self, table: str, obj: Mapping[str, Any]) -> None:
-        fields = TABLES[table][1]
-        self._writers[table].writerow(
-            [_cell(table, f.name, _newlines(obj.get(f.name))) for f in fields]
-        )
+        get = obj.get
+        row = [_cell(get(name), keep_phone=name == "number") for name in self._names[table]]
+        self._writers[table].writerow(row)
 
     def write_service(self, service: Mapping[str, Any]) -> None:
         """A full service as the rows of its tables."""
@@ -1035,12 +1049,6 @@ class TableWriters:
             self.write("taxonomy", tax.as_json())
             for term in tax.terms:
                 self.write("taxonomy_term", term.as_json())
-
-
-def _newlines(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-    return value
 
 
 def write_zip(session: Session, target: str | Path | IO[bytes], m: Mapper | None = None) -> int:
