@@ -30,10 +30,10 @@ from app.core.config import Settings
 from app.domain.places import PROVINCES, load_places
 from app.landscape.facets import FACETS, facet_ids, values_of
 from app.main import create_app
-from app.web.catalogue_pages import is_stale, months_before
+from app.web.catalogue_pages import is_stale, months_before, today_in_belgium
 from tests.conftest import CATALOGUE_CSV, post_form
 
-TODAY = date.today()
+TODAY = today_in_belgium()  # as the page counts
 FRESH = months_before(TODAY, 12)  # exactly the period ago: still fresh
 STALE = FRESH - timedelta(days=1)
 HX = {"HX-Request": "true"}

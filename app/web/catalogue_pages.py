@@ -259,6 +259,11 @@ def months_before(day: date, months: int) -> date:
     raise ValueError(day)  # pragma: no cover
 
 
+def today_in_belgium() -> date:
+    """The date on the calendars of Belgian users, not the server's (which may run in UTC)."""
+    return datetime.now(BELGIUM).date()
+
+
 def is_stale(last_verified: date | None, today: date, months: int) -> bool:
     """Not checked by a person, or longer ago than `months` months (that day itself is fine)."""
     return last_verified is None or last_verified < months_before(today, months)
@@ -314,8 +319,7 @@ def _detail_context(
     ladder = row.effect_ladder or "unknown"
     phone = row.phone.strip() if row.phone and _PHONE.match(row.phone.strip()) else None
     email = row.email.strip() if row.email and _EMAIL.match(row.email.strip()) else None
-    # The date on the calendars of Belgian users, not the server's (which may run in UTC).
-    today = datetime.now(BELGIUM).date()
+    today = today_in_belgium()
     return {
         "i": row,
         "elements": elements,
