@@ -602,7 +602,9 @@ def test_a_count_beside_a_value_is_what_choosing_it_finds(query: SearchQuery, fa
 @given(st.lists(st.one_of(st.none(), st.text(max_size=30)), min_size=1, max_size=8))
 def test_a_column_folds_every_text_as_fold_does(texts: list[str | None]) -> None:
     column = _Column(texts)
-    assert [" ".join(t.split()) for t in column.texts] == [fold(t) for t in texts]
+    assert [" ".join(t.split()) for t in column.texts()] == [fold(t) for t in texts]
+    padded = _Column(texts, pad=" ")
+    assert padded.texts() == column.texts()
     for word in {w for t in texts for w in fold(t).split()}:
         expected = [i for i, t in enumerate(texts) if word in fold(t)]
         assert column.having(word).tolist() == expected

@@ -92,10 +92,16 @@ class _Column:
         # Folded in one go (fold() per record is much slower at 100 000 records); a text
         # keeps the spaces fold() would merge or strip, which no word (no space) sees.
         folded = _folded(_SEP.join(raw)).split(_SEP)
-        self.texts = folded
+        # The one string only (each text again in a list would double the memory).
+        self.pad = pad
         self.text = pad + (pad + _SEP + pad).join(folded) + pad
         step = 2 * len(pad) + 1
         self.starts = list(accumulate((len(t) + step for t in folded), initial=0))[:-1]
+
+    def texts(self) -> list[str]:
+        """Every record's folded text, in snapshot order."""
+        cut = len(self.pad)
+        return [t[cut : len(t) - cut] for t in self.text.split(_SEP)]
 
     def having(self, word: str) -> npt.NDArray[np.int64]:
         """Positions of the records whose text holds `word`."""
@@ -148,7 +154,7 @@ class SearchIndex:
         # in the background), so that a page without words does not wait for them.
         self._texts: dict[str, _Column] = {}
         self._texts_lock = threading.Lock()
-        names = self._names.texts
+        names = self._names.texts()
         exact: dict[str, list[int]] = {}
         for i, t in enumerate(names):
             exact.setdefault(" ".join(t.split()), []).append(i)
