@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.catalogue import service
@@ -284,3 +285,30 @@ def test_bulk_import_keeps_the_updated_time_apart_from_the_created_time(engine: 
         updated = session.get(Initiative, 2)
         assert updated is not None and updated.name == "Initiatief 1"
         assert updated.updated_at > updated.created_at
+
+
+def test_one_session_imports_updates_twice(engine: Engine) -> None:
+    # On PostgreSQL the changes go through a temporary table: it is gone after each import.
+    with Session(engine) as session:
+        import_initiatives(session, catalogue_csv(30))
+        first = import_initiatives(session, catalogue_csv(30, prefix="INITIATIEF"))
+        second = import_initiatives(session, catalogue_csv(20, prefix="initiatief"))
+    assert (first.created, first.updated, second.created, second.updated) == (0, 30, 0, 20)
+    names = [row["name"] for row in dump(engine)]
+    assert names == [f"initiatief {k}" for k in range(20)] + [
+        f"INITIATIEF {k}" for k in range(20, 30)
+    ]
+
+
+def test_a_refused_bulk_write_is_the_database_error_and_imports_nothing(engine: Engine) -> None:
+    # A row whose stored dedupe_key is another initiative's (written around the ORM): the
+    # database refuses the import's new row for that initiative, and the import as a whole.
+    load(engine, catalogue_csv(5))
+    table = Initiative.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(table.update().where(table.c.name == "Initiatief 4").values(name="Hernoemd"))
+    before = dump(engine)
+    with pytest.raises(IntegrityError):
+        load(engine, "name,municipality\nNieuw,Gent\nInitiatief 4,Aalst\n")
+    assert dump(engine) == before
+    assert outcome(load(engine, "name,municipality\nNieuw,Gent\n")) == (1, 0, 0, ["Nieuw"])

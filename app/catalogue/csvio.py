@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import unicodedata
@@ -27,6 +26,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, func
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, delete, select
 
 from app.catalogue.columns import Codebook, column_for, default_codebook
@@ -291,10 +291,20 @@ _UNCLEAN = re.compile("[" + re.escape("".join(sorted(BIDI_CONTROLS | STRIPPED_CO
 _TEXT, _WEBSITE, _CHECKED = 0, 1, 2
 
 
+# A line with its end (\r\n, \r or \n) as io.StringIO(text, newline="") gives it, without
+# the copy of the whole text that StringIO makes (four bytes a character: 100 MB for a
+# 100 000-row file).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    return (m.group() for m in _LINE.finditer(text))
+
+
 def _read_header(text: str) -> tuple[Iterator[list[str]], tuple[str, ...]]:
     """The csv reader past the header row, and the file's columns in its order;
     CsvImportError for a file that has no header or a wrong one."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    reader = csv.reader(_lines(text), delimiter=_delimiter(text))
     try:
         written = [clean_text(h).strip() for h in next(reader)]
     except StopIteration:
@@ -631,6 +641,9 @@ class _BulkWriter:
         stamp = _TABLE.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
         self._now = stamp(now) if stamp else now
         inserted = [*columns, *absent, "created_at", "updated_at", "dedupe_key"]
+        self._quote = quote
+        self._columns = columns
+        self._inserted = inserted
         self._insert = (
             f"INSERT INTO {quote(_TABLE.name)} ({', '.join(map(quote, inserted))}) "
             f"VALUES ({', '.join(map(placeholder, inserted))})"
@@ -678,6 +691,62 @@ class _BulkWriter:
         for batch in _batches(rows):
             params = [(*self._values(v), self._now, _dedupe_key(key), id_) for id_, key, v in batch]
             self._conn.exec_driver_sql(self._update, params)
+
+
+class _CopyWriter(_BulkWriter):
+    """_BulkWriter on PostgreSQL (psycopg): rows go in by COPY, far faster than an INSERT or
+    UPDATE each. New rows are copied into the table; changes into a temporary table, which
+    one UPDATE then joins to the table."""
+
+    def __init__(self, session: Session, columns: tuple[str, ...], now: datetime) -> None:
+        super().__init__(session, columns, now)
+        # COPY takes a timestamp as it is written: the time in the session's time zone,
+        # which is what PostgreSQL makes of the ORM's aware datetime for these columns.
+        self._now = self._conn.exec_driver_sql(
+            "SELECT CAST(%s AS TIMESTAMP WITHOUT TIME ZONE)", (now,)
+        ).scalar_one()
+
+    def insert(self, rows: Iterable[tuple[tuple[str, str], tuple[Any, ...]]]) -> None:
+        tail = (*self._absent, self._now, self._now)
+        names = ", ".join(map(self._quote, self._inserted))
+        self._copy(
+            f"COPY {self._quote(_TABLE.name)} ({names}) FROM STDIN",
+            ((*self._values(v), *tail, _dedupe_key(key)) for key, v in rows),
+        )
+
+    def update(self, rows: Iterable[tuple[int, tuple[str, str], tuple[Any, ...]]]) -> None:
+        quote = self._quote
+        table = quote(_TABLE.name)
+        changes = "ezw_import_changes"
+        names = ["id", *self._columns, "updated_at", "dedupe_key"]
+        listed = ", ".join(map(quote, names))
+        # Dropped at the end of the transaction at the latest, also when it fails.
+        self._conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {changes} ON COMMIT DROP AS "
+            f"SELECT {listed} FROM {table} WITH NO DATA"
+        )
+        self._copy(
+            f"COPY {changes} ({listed}) FROM STDIN",
+            ((id_, *self._values(v), self._now, _dedupe_key(key)) for id_, key, v in rows),
+        )
+        sets = ", ".join(f"{quote(n)} = c.{quote(n)}" for n in names[1:])
+        key = quote("id")
+        self._conn.exec_driver_sql(
+            f"UPDATE {table} AS t SET {sets} FROM {changes} AS c WHERE t.{key} = c.{key}"
+        )
+        self._conn.exec_driver_sql(f"DROP TABLE {changes}")
+
+    def _copy(self, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        import psycopg
+
+        driver: Any = self._conn.connection.dbapi_connection
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            # As SQLAlchemy raises it for any other statement (IntegrityError, ...).
+            raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 
 def _same(value: Any) -> Any:
@@ -730,9 +799,13 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
                 result.created += 1
             names.append(values[name_at])
         del parsed, existing
-        writer = _BulkWriter(session, columns, datetime.now(UTC))
-        writer.update((id_, key, values) for id_, (key, values) in changed.items())
-        writer.insert(added.items())
+        dialect = session.connection().dialect
+        copies = dialect.name == "postgresql" and dialect.driver == "psycopg"
+        writer = (_CopyWriter if copies else _BulkWriter)(session, columns, datetime.now(UTC))
+        if changed:
+            writer.update((id_, key, values) for id_, (key, values) in changed.items())
+        if added:
+            writer.insert(added.items())
         # In the same transaction: every worker sees the new version with the new rows.
         bump_version(session)
         session.commit()
