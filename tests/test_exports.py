@@ -221,14 +221,20 @@ def test_demand_download_is_neutralised(
 
 
 def test_every_csv_writer_is_the_safe_one() -> None:
-    """No module writes CSV but through SafeCsvWriter (the one place that neutralises)."""
+    """No module writes CSV but through SafeCsvWriter (the one place that neutralises),
+    except the HSDS tables, whose every cell goes through hsds._cell: neutralised as here,
+    but a phone number of digits and separators only stays dialable for other directories
+    (tests/test_hsds.py checks both)."""
     offenders = [
         str(path.relative_to(REPO_ROOT))
         for path in (REPO_ROOT / "app").rglob("*.py")
         if re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8"))
         and path.name != "csvio.py"
     ]
-    assert offenders == []
+    assert offenders == ["app/catalogue/hsds.py"]
+    source = (REPO_ROOT / "app" / "catalogue" / "hsds.py").read_text(encoding="utf-8")
+    assert source.count("csv.writer(") == 1
+    assert "_cell(get(name)" in source
 
 
 def test_nul_byte_import_on_postgres(pg_url: str) -> None:
