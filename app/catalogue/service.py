@@ -367,23 +367,37 @@ class CatalogueSnapshot:
             current = self._current
             if current is not None and current[0] == version:
                 return current  # another thread loaded it meanwhile
-            preloaded = _preloaded.pop(_url_key(self._engine), None)
-            if preloaded is not None and preloaded[0] == version:
-                # Loaded (indexes included) before this worker process was forked.
-                current = preloaded
-            else:
-                current = (version, load_records(self._engine))
-            # Matching's index of these records (app.catalogue.index), ready before any
-            # request sees them.
-            catalogue_index(current[1], load_places())
-            # And the landscape's (app.landscape.index), for the same reason.
-            landscape_index(current[1])
+            # No collections while the snapshot is built: every batch of new records would
+            # set one off, and each full one walks the whole heap again (seconds, at 100 000
+            # initiatives). Nothing built here is cyclic garbage; gc.collect() follows.
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                current = self._build(version)
+            finally:
+                if enabled:
+                    gc.enable()
             # Tens of thousands of long-lived objects: out of the collector's way, so that
             # its full collections do not walk them again and again.
             gc.collect()
             gc.freeze()
             self._current = current
             return current
+
+    def _build(self, version: int) -> tuple[int, tuple[InitiativeRecord, ...]]:
+        """The records of `version` with both their indexes built."""
+        preloaded = _preloaded.pop(_url_key(self._engine), None)
+        if preloaded is not None and preloaded[0] == version:
+            # Loaded (indexes included) before this worker process was forked.
+            current = preloaded
+        else:
+            current = (version, load_records(self._engine))
+        # Matching's index of these records (app.catalogue.index), ready before any
+        # request sees them.
+        catalogue_index(current[1], load_places())
+        # And the landscape's (app.landscape.index), for the same reason.
+        landscape_index(current[1])
+        return current
 
 
 # A snapshot loaded before a server's worker processes are forked (app.server), per
