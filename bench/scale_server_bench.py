@@ -120,6 +120,7 @@ class Run:
     size: int
     workers: int
     routes: dict[str, Summary]
+    cpu_ms: dict[str, float]  # worker CPU time per request, per route
     rss_mb: list[float] = field(default_factory=list)
     first_answer_s: float | None = None
     stale_s: float | None = None  # after an import, until the landscape counts it
@@ -134,6 +135,7 @@ class Run:
             "workers": self.workers,
             "routes": {k: v.as_dict() for k, v in self.routes.items()},
             "advice_to_trivial": self.advice_ratio,
+            "worker_cpu_ms_per_request": self.cpu_ms,
             "worker_rss_mb": self.rss_mb,
             "first_answer_s": self.first_answer_s,
             "stale_after_import_s": self.stale_s,
@@ -144,11 +146,13 @@ class Run:
 class ScaleResult:
     runs: list[Run]
     imports: dict[int, float]  # size -> seconds of the bulk import
+    load: list[float] = field(default_factory=list)  # 1-minute load average, as it went
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "runs": [r.as_dict() for r in self.runs],
             "import_seconds": {str(k): v for k, v in self.imports.items()},
+            "load_average": self.load,
         }
 
 
@@ -242,10 +246,26 @@ def _timed(send: Send, samples: list[int]) -> Send:
     return timed
 
 
-async def measure(urls: Sequence[str], requests: int) -> list[dict[str, Summary]]:
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU time (user + system) the processes have used so far; NaN when unreadable."""
+    ticks = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return float("nan")
+        fields = stat.rsplit(")", 1)[1].split()  # fields from the third (state) on
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    urls: Sequence[str], pids: Sequence[Sequence[int]], requests: int
+) -> tuple[list[dict[str, Summary]], list[dict[str, float]]]:
     """Every route on every server, in ROUNDS rounds that take turns (server by server,
     route by route), so that a change in the machine's load falls on all of them alike.
-    One figure per server and route, from all its rounds."""
+    One figure per server and route, from all its rounds; and the CPU time its worker
+    processes spent per request (ms), which the machine's other load hardly changes."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
         [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(CONCURRENCY)]
@@ -253,6 +273,7 @@ async def measure(urls: Sequence[str], requests: int) -> list[dict[str, Summary]
     ]
     samples = [{name: [] for name, _s, _f in ROUTES} for _ in urls]  # type: ignore[var-annotated]
     walls = [dict.fromkeys(samples[0], 0.0) for _ in urls]
+    cpu = [dict.fromkeys(samples[0], 0.0) for _ in urls]
     try:
         for group in clients:
             for _name, send, _share in ROUTES:
@@ -261,16 +282,23 @@ async def measure(urls: Sequence[str], requests: int) -> list[dict[str, Summary]
             for k, group in enumerate(clients):
                 for name, send, share in ROUTES:
                     n = max(CONCURRENCY, round(requests * share / ROUNDS))
+                    before = cpu_seconds(pids[k])
                     block = await _block(name, group, _timed(send, samples[k][name]), n)
                     walls[k][name] += block.wall_s
+                    cpu[k][name] += cpu_seconds(pids[k]) - before
     finally:
         for group in clients:
             for client in group:
                 await client.aclose()
-    return [
+    summaries = [
         {name: summarise(name, got[name], round(wall[name] * 1e9)) for name in got}
         for got, wall in zip(samples, walls, strict=True)
     ]
+    per_request = [
+        {name: 1000 * spent[name] / len(got[name]) for name in got}
+        for got, spent in zip(samples, cpu, strict=True)
+    ]
+    return summaries, per_request
 
 
 def _landscape_n(url: str) -> int:
@@ -335,6 +363,7 @@ def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
     requests = scaled(BASE_REQUESTS, scale, minimum=MIN_REQUESTS)
     runs: list[Run] = []
     imports: dict[int, float] = {}
+    load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for size in sizes:
             database = Path(tmp) / f"scale-{size}.db"
@@ -345,13 +374,14 @@ def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
                 # One after the other, so that each start-up has the machine to itself.
                 started = [start_server(stack, database, w) for w in setups]
                 urls = [url for url, _p, _s in started]
-                routes = asyncio.run(measure(urls, requests))
+                routes, cpu = asyncio.run(measure(urls, [p for _u, p, _s in started], requests))
                 rss = [[rss_mb(pid) for pid in pids] for _url, pids, _s in started]
                 stale = stale_window(database, size, urls) if largest else [None] * len(urls)
                 for k, workers in enumerate(setups):
                     first = started[k][2] if largest else None
-                    runs.append(Run(size, workers, routes[k], rss[k], first, stale[k]))
-    return ScaleResult(runs, imports)
+                    runs.append(Run(size, workers, routes[k], cpu[k], rss[k], first, stale[k]))
+            load.append(os.getloadavg()[0])
+    return ScaleResult(runs, imports, load)
 
 
 # --- report ----------------------------------------------------------------------------
@@ -364,7 +394,7 @@ def _ms(summary: Summary) -> float:
 def format_table(result: ScaleResult) -> str:
     head = (
         "initiatives", "workers", "trivial req/s", "advice req/s", "vs trivial", "advice p95",
-        "result p95", "landscape p95", "list p95",
+        "result p95", "landscape p95", "list p95", "CPU ms trivial/advice/result",
     )  # fmt: skip
     rows = []
     for r in result.runs:
@@ -380,6 +410,7 @@ def format_table(result: ScaleResult) -> str:
                 f"{_ms(t['result']):.1f} ms",
                 f"{_ms(t['landscape']):.1f} ms",
                 f"{_ms(t['initiatives']):.1f} ms",
+                "/".join(f"{r.cpu_ms[k]:.1f}" for k in ("trivial", "advice", "result")),
             )
         )
     widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
@@ -463,6 +494,9 @@ def format_section(result: ScaleResult, number: int = 8) -> str:
             format_table(result),
             *goal_lines(result),
             f"  bulk import of the catalogue (not served): {imports}",
+            "  CPU ms = CPU time of the server's worker processes per request; machine load "
+            f"(1-minute average, {os.cpu_count()} CPUs) during the run: "
+            + " → ".join(f"{x:.1f}" for x in result.load),
             f"  baseline: GET {TRIVIAL_PATH} (async, trivial), same server, same run; "
             f"result = POST {RESULT_PATH} (form), list = GET {LIST_PATH}",
         ]
