@@ -312,3 +312,27 @@ def test_a_refused_bulk_write_is_the_database_error_and_imports_nothing(engine: 
         load(engine, "name,municipality\nNieuw,Gent\nInitiatief 4,Aalst\n")
     assert dump(engine) == before
     assert outcome(load(engine, "name,municipality\nNieuw,Gent\n")) == (1, 0, 0, ["Nieuw"])
+
+
+def test_bulk_import_keeps_tabs_newlines_and_backslashes(db_url: str, tmp_path: Path) -> None:
+    # COPY's text format gives these a meaning of their own (PostgreSQL): they must arrive
+    # as the cell had them, and a cell that reads \N must not become empty.
+    text = (
+        "name,description,goal,partners\n"
+        '"Tab\there","twee\nregels","C:\\\\pad\\\\N","\\N"\n'
+        '"Accent é ß ☕","{""elements"": [1]}","a\\tb",""\n'
+    )
+    compare_imports(db_url, tmp_path, [(text, False), (text, False)])
+    rows = dump_for(db_url)
+    assert [r["name"] for r in rows] == ["Tab\there", "Accent é ß ☕"]
+    assert rows[0]["description"] == "twee\nregels"
+    assert (rows[0]["goal"], rows[0]["partners"]) == ("C:\\\\pad\\\\N", "\\N")
+    assert rows[1]["partners"] is None
+
+
+def dump_for(db_url: str) -> list[dict[str, Any]]:
+    engine = make_engine(db_url)
+    try:
+        return dump(engine)
+    finally:
+        engine.dispose()
