@@ -70,9 +70,51 @@ def catalogue() -> tuple[InitiativeRecord, ...]:
     return shipped_records()
 
 
+# The suite runs on SQLite; with TEST_DATABASE_URL set (a PostgreSQL server URL, e.g.
+# postgresql+psycopg://postgres@127.0.0.1:5432/postgres; .ci/run sets it when a server
+# answers), every test that takes `settings` or `client` gets a database of its own there.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+
+
+@pytest.fixture(scope="session")
+def _test_server() -> Iterator[Any]:
+    """An AUTOCOMMIT engine on TEST_DATABASE_URL's server, to create and drop databases."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'test.db'}")
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database for one test: a file on SQLite, or on TEST_DATABASE_URL's
+    server a schema of its own (search_path), far cheaper to make than a database."""
+    if not TEST_DATABASE_URL:
+        yield sqlite_url(tmp_path / "test.db")
+        return
+    import uuid
+    from urllib.parse import quote
+
+    from sqlalchemy import text
+
+    server = request.getfixturevalue("_test_server")
+    name = f"ezw_t_{uuid.uuid4().hex[:12]}"
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    try:
+        yield f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={name}')}"
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
 
 
 @pytest.fixture
