@@ -53,6 +53,7 @@ from bench.workers_bench import (
     Send,
     _advice,
     _block,
+    _connections_per_process,
     _trivial,
     server,
 )
@@ -121,6 +122,7 @@ class Run:
     workers: int
     routes: dict[str, Summary]
     cpu_ms: dict[str, float]  # worker CPU time per request, per route
+    spread: str  # connections per worker process, e.g. "5+3"
     rss_mb: list[float] = field(default_factory=list)
     first_answer_s: float | None = None
     stale_s: float | None = None  # after an import, until the landscape counts it
@@ -136,6 +138,7 @@ class Run:
             "routes": {k: v.as_dict() for k, v in self.routes.items()},
             "advice_to_trivial": self.advice_ratio,
             "worker_cpu_ms_per_request": self.cpu_ms,
+            "connections_per_worker": self.spread,
             "worker_rss_mb": self.rss_mb,
             "first_answer_s": self.first_answer_s,
             "stale_after_import_s": self.stale_s,
@@ -261,11 +264,12 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 
 async def measure(
     urls: Sequence[str], pids: Sequence[Sequence[int]], requests: int
-) -> tuple[list[dict[str, Summary]], list[dict[str, float]]]:
+) -> tuple[list[dict[str, Summary]], list[dict[str, float]], list[str]]:
     """Every route on every server, in ROUNDS rounds that take turns (server by server,
     route by route), so that a change in the machine's load falls on all of them alike.
-    One figure per server and route, from all its rounds; and the CPU time its worker
-    processes spent per request (ms), which the machine's other load hardly changes."""
+    One figure per server and route, from all its rounds; the CPU time its worker
+    processes spent per request (ms), which the machine's other load hardly changes; and
+    how its clients' connections were spread over its processes (from `ss`)."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
         [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(CONCURRENCY)]
@@ -278,6 +282,7 @@ async def measure(
         for group in clients:
             for _name, send, _share in ROUTES:
                 await _block("warm-up", group, send, CONCURRENCY * 4)
+        spread = [_connections_per_process(int(url.rsplit(":", 1)[1])) for url in urls]
         for _round in range(ROUNDS):
             for k, group in enumerate(clients):
                 for name, send, share in ROUTES:
@@ -298,7 +303,7 @@ async def measure(
         {name: 1000 * spent[name] / len(got[name]) for name in got}
         for got, spent in zip(samples, cpu, strict=True)
     ]
-    return summaries, per_request
+    return summaries, per_request, spread
 
 
 def _landscape_n(url: str) -> int:
@@ -374,12 +379,16 @@ def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
                 # One after the other, so that each start-up has the machine to itself.
                 started = [start_server(stack, database, w) for w in setups]
                 urls = [url for url, _p, _s in started]
-                routes, cpu = asyncio.run(measure(urls, [p for _u, p, _s in started], requests))
+                routes, cpu, spread = asyncio.run(
+                    measure(urls, [p for _u, p, _s in started], requests)
+                )
                 rss = [[rss_mb(pid) for pid in pids] for _url, pids, _s in started]
                 stale = stale_window(database, size, urls) if largest else [None] * len(urls)
                 for k, workers in enumerate(setups):
                     first = started[k][2] if largest else None
-                    runs.append(Run(size, workers, routes[k], cpu[k], rss[k], first, stale[k]))
+                    runs.append(
+                        Run(size, workers, routes[k], cpu[k], spread[k], rss[k], first, stale[k])
+                    )
             load.append(os.getloadavg()[0])
     return ScaleResult(runs, imports, load)
 
@@ -393,8 +402,8 @@ def _ms(summary: Summary) -> float:
 
 def format_table(result: ScaleResult) -> str:
     head = (
-        "initiatives", "workers", "trivial req/s", "advice req/s", "vs trivial", "advice p95",
-        "result p95", "landscape p95", "list p95", "CPU ms trivial/advice/result",
+        "initiatives", "workers (conns)", "trivial req/s", "advice req/s", "vs trivial",
+        "advice p95", "result p95", "landscape p95", "list p95", "CPU ms trivial/advice/result",
     )  # fmt: skip
     rows = []
     for r in result.runs:
@@ -402,7 +411,7 @@ def format_table(result: ScaleResult) -> str:
         rows.append(
             (
                 f"{r.size:,}",
-                str(r.workers),
+                f"{r.workers} ({r.spread})",
                 f"{t['trivial'].per_second:,.0f}",
                 f"{t['advice'].per_second:,.0f}",
                 f"{r.advice_ratio * 100:.0f} %",

@@ -60,7 +60,7 @@ def test_scale_server_bench_prints_its_table(tmp_path: Path) -> None:
     for column in ("trivial req/s", "vs trivial", "advice p95", "result p95", "landscape p95"):
         assert column in header
     rows = [line.split() for line in lines if line.strip().startswith("1,000")]
-    assert [row[1] for row in rows] == ["1", "2"]  # one and two workers
+    assert [row[1] for row in rows] == ["1", "2"]  # one and two workers (and their connections)
     for goal in ("advice p95", "% of the trivial route", "2 workers", "RSS per worker",
                  "first advice"):  # fmt: skip
         assert any(goal in line and ("→ met" in line or "→ NOT met" in line) for line in lines)
