@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import app.auth.models  # noqa: F401  (registers the tables for autogenerate)
 import app.catalogue.models  # noqa: F401
+from app.catalogue import submissions  # noqa: F401
 
 
 def run_migrations(connection: Connection) -> None:

@@ -1,0 +1,277 @@
+"""Registrations by organisations (issue 11, item 2) and their review by curators (item 3).
+
+A submission holds what the registration form sent, as typed (text, or a list of ids for
+a coded field), until a curator approves it (it becomes an Initiative) or rejects it with
+a reason. Every check is the CSV import's: the fields are written as a one-row file in the
+exchange format and read back by csvio.parse_csv, so a registration passes exactly when
+the same row would import.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from app.auth.audit import change, record_change
+from app.catalogue.columns import Codebook
+from app.catalogue.csvio import (
+    ALL_COLUMNS,
+    MAX_LENGTH,
+    CsvImportError,
+    CsvIssue,
+    SafeCsvWriter,
+    is_email,
+    parse_csv,
+)
+from app.catalogue.models import LIST_FIELDS, Initiative, dedupe_key
+from app.catalogue.service import SAVE_ATTEMPTS, new_record_code, official_municipality
+from app.catalogue.version import bump_version
+
+
+class Status:
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+# The exchange format's columns a registration fills in (DOMAIN.md §6, v1.1 referral
+# columns included); last_verified is set by the curator who approves it.
+FIELDS = tuple(c for c in ALL_COLUMNS if c != "last_verified")
+# Longest free text read from the form (description, goal, partners, evaluation).
+MAX_TEXT = 4000
+MAX_REASON = 2000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Submission(SQLModel, table=True):
+    """One registration of an initiative, waiting for or decided by a curator."""
+
+    __tablename__ = "submission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # e.g. "K7QM-3XDF-9P" (service.new_record_code): the submitter asks about it with this.
+    reference: str = Field(max_length=16, unique=True, index=True)
+    status: str = Field(default=Status.PENDING, max_length=12, index=True)
+    # The form's fields as typed: text, or a list of ids for a multi-valued field.
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Only for questions about this submission; never published.
+    contact_email: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+    claimed_by: int | None = Field(default=None, foreign_key="curator_user.id")
+    claimed_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="curator_user.id")
+    decided_at: datetime | None = None
+    reason: str | None = None
+    initiative_id: int | None = Field(default=None, foreign_key="initiative.id")
+
+
+# --- reading and checking the fields ------------------------------------------------------
+
+
+def clean_fields(form: Any) -> dict[str, Any]:
+    """The registration fields of a posted form (a starlette FormData or a dict of lists):
+    text trimmed and cut to a sane length, multi-valued fields as lists of distinct
+    values. Nothing else of the form is kept."""
+    data: dict[str, Any] = {}
+    for name in FIELDS:
+        if name in LIST_FIELDS:
+            values = form.getlist(name) if hasattr(form, "getlist") else form.get(name, [])
+            data[name] = list(dict.fromkeys(str(v).strip()[:100] for v in values if str(v).strip()))
+        else:
+            value = form.get(name)
+            value = value if isinstance(value, str) else ""
+            data[name] = value.strip()[: MAX_LENGTH.get(name, MAX_TEXT)]
+    return data
+
+
+def as_csv(data: dict[str, Any]) -> str:
+    """The fields as a one-row file of the exchange format (what an import would read)."""
+    out = io.StringIO()
+    writer = SafeCsvWriter(out)
+    writer.writerow(FIELDS)
+    row = []
+    for name in FIELDS:
+        value = data.get(name)
+        if name in LIST_FIELDS:
+            row.append(";".join(v.replace(";", ",") for v in (value or [])))
+        else:
+            row.append(value or "")
+    writer.writerow(row)
+    return out.getvalue()
+
+
+@dataclass
+class Checked:
+    """A registration's fields after the import's checks: the issues per field (each a
+    CsvIssue, or a code of the form's own rules) and the initiative they would make."""
+
+    issues: dict[str, list[CsvIssue]] = field(default_factory=dict)
+    initiative: Initiative | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues and self.initiative is not None
+
+
+def check_fields(data: dict[str, Any], codebook: Codebook) -> Checked:
+    """Run the CSV import's row checks on the fields, then the form's own three rules:
+    a municipality from the list (unless the initiative works for all of Flanders), at
+    least one active element, and a valid contact address for the submitter."""
+    result = Checked()
+    parsed = None
+    try:
+        (parsed,) = parse_csv(as_csv(data), codebook)
+    except CsvImportError as exc:
+        for issue in exc.issues:
+            result.issues.setdefault(issue.column or "name", []).append(issue)
+    town = data.get("municipality") or ""
+    official = official_municipality(town) if town else None
+    if town and official is None:
+        result.issues.setdefault("municipality", []).append(CsvIssue("unknown_municipality"))
+    elif not town and data.get("geographic_level") != "flanders":
+        result.issues.setdefault("municipality", []).append(CsvIssue("municipality_required"))
+    if not data.get("elements"):
+        result.issues.setdefault("elements", []).append(CsvIssue("elements_required"))
+    if not result.issues and parsed is not None:
+        row = Initiative.model_validate(parsed)
+        row.municipality = official
+        result.initiative = row
+    return result
+
+
+def contact_problem(email: str) -> str | None:
+    """The submitter's own address is optional; when given it must be one."""
+    return None if not email or is_email(email) else "bad_email"
+
+
+# --- storing and deciding -------------------------------------------------------------------
+
+
+def create_submission(session: Session, data: dict[str, Any], contact_email: str | None) -> str:
+    """Store a checked registration as pending; return its reference."""
+    for attempt in range(SAVE_ATTEMPTS):
+        reference = new_record_code()
+        session.add(Submission(reference=reference, data=data, contact_email=contact_email))
+        try:
+            session.commit()
+            return reference
+        except IntegrityError:  # a reference drawn twice: one in 10^15
+            session.rollback()
+            if attempt == SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def pending(session: Session) -> list[Submission]:
+    """The queue: pending submissions, oldest first."""
+    return list(
+        session.exec(
+            select(Submission)
+            .where(col(Submission.status) == Status.PENDING)
+            .order_by(col(Submission.created_at), col(Submission.id))
+        )
+    )
+
+
+def pending_count(session: Session) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Submission)
+            .where(col(Submission.status) == Status.PENDING)
+        ).one()
+    )
+
+
+def claim(session: Session, submission: Submission, user_id: int) -> None:
+    """Mark a pending submission as being reviewed by this curator (who may take it over
+    from another: the claim only tells the others who is on it)."""
+    submission.claimed_by = user_id
+    submission.claimed_at = _now()
+    session.add(submission)
+    record_change(
+        session,
+        user_id=user_id,
+        action="submission_claim",
+        table_name="submission",
+        record_id=_id(submission),
+        changes=[change("claimed_by", None, user_id)],
+    )
+    session.commit()
+
+
+class DuplicateInitiative(Exception):
+    """The catalogue already holds an initiative with this name and municipality."""
+
+
+def approve(
+    session: Session, submission: Submission, user_id: int, codebook: Codebook, today: date
+) -> Checked:
+    """Make the initiative, confirmed today, with an audit entry of all its fields, and
+    raise the catalogue version in the same transaction; or return the problems and write
+    nothing. DuplicateInitiative when the name and municipality are taken."""
+    checked = check_fields(submission.data, codebook)
+    row = checked.initiative
+    if not checked.ok or row is None:
+        return checked
+    key = dedupe_key(row.name, row.municipality)
+    if session.exec(select(Initiative.id).where(col(Initiative.dedupe_key) == key)).first():
+        raise DuplicateInitiative
+    row.last_verified = today
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise DuplicateInitiative from None
+    assert row.id is not None
+    after = row.model_dump(include=set(ALL_COLUMNS), mode="json")
+    record_change(
+        session,
+        user_id=user_id,
+        action="submission_approve",
+        table_name="initiative",
+        record_id=row.id,
+        changes=[change(name, None, after[name]) for name in ALL_COLUMNS],
+    )
+    _decide(session, submission, user_id, Status.APPROVED)
+    submission.initiative_id = row.id
+    bump_version(session)
+    session.commit()
+    return checked
+
+
+def reject(session: Session, submission: Submission, user_id: int, reason: str) -> None:
+    """Close a submission with the curator's reason (kept, and in the audit log)."""
+    _decide(session, submission, user_id, Status.REJECTED)
+    submission.reason = reason
+    record_change(
+        session,
+        user_id=user_id,
+        action="submission_reject",
+        table_name="submission",
+        record_id=_id(submission),
+        changes=[change("status", Status.PENDING, Status.REJECTED), change("reason", None, reason)],
+    )
+    session.commit()
+
+
+def _decide(session: Session, submission: Submission, user_id: int, status: str) -> None:
+    submission.status = status
+    submission.decided_by = user_id
+    submission.decided_at = _now()
+    session.add(submission)
+
+
+def _id(submission: Submission) -> int:
+    assert submission.id is not None
+    return submission.id
