@@ -31,6 +31,7 @@ from app.web import (
     intake_stats_pages,
     landscape_pages,
     pages,
+    registration_pages,
     result,
     withdraw,
 )
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(withdraw.router)
     app.include_router(health.router)
     app.include_router(hsds.router)
+    app.include_router(registration_pages.router)
     app.include_router(catalogue_pages.router)
     app.include_router(admin_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

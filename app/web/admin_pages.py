@@ -43,6 +43,7 @@ from app.auth.sessions import (
     set_cookie,
     token_matches,
 )
+from app.catalogue import submissions
 from app.catalogue.columns import dutch_name
 from app.catalogue.freshness import (
     freshness_counts,
@@ -296,6 +297,7 @@ def dashboard(request: Request, session: SessionDep, user: CuratorDep) -> Respon
             "counts": counts,
             "months": settings.stale_after_months,
             "since": long_date(stale_since(today, settings.stale_after_months)),
+            "pending": submissions.pending_count(session),
         },
     )
 

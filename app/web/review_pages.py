@@ -1,0 +1,210 @@
+"""The curators' review queue of registrations (issue 11, item 3): /beheer/aanmeldingen.
+
+On a router of app.web.beheer: anonymous users go to the login, and every POST needs the
+session's form token. A curator claims a submission (so that others see who is on it),
+approves it (it becomes an initiative through the import's checks, confirmed today, with
+an audit entry, and every worker sees it at once), or rejects it with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import col, select
+
+from app.auth.models import CuratorUser
+from app.catalogue.freshness import today_in_belgium
+from app.catalogue.models import LIST_FIELDS
+from app.catalogue.submissions import (
+    FIELDS,
+    MAX_REASON,
+    DuplicateInitiative,
+    Status,
+    Submission,
+    approve,
+    check_fields,
+    claim,
+    pending,
+    reject,
+)
+from app.core.db import SessionDep
+from app.core.i18n import gettext_ as _
+from app.web.admin_pages import _lang, _page, moment
+from app.web.beheer import CuratorDep, beheer_router
+
+curator = beheer_router()
+
+QUEUE = "/beheer/aanmeldingen"
+
+
+def _names(session: SessionDep, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    users = session.exec(select(CuratorUser).where(col(CuratorUser.id).in_(wanted)))
+    return {u.id: u.name for u in users if u.id is not None}
+
+
+@curator.get(QUEUE, response_class=HTMLResponse)
+def queue(request: Request, session: SessionDep, user: CuratorDep) -> Response:
+    """Pending submissions, oldest first, with who claimed each."""
+    _lang(request)
+    rows = pending(session)
+    names = _names(session, {s.claimed_by for s in rows})
+    items = [
+        {
+            "id": s.id,
+            "reference": s.reference,
+            "name": s.data.get("name") or "",
+            "municipality": s.data.get("municipality") or "",
+            "received": moment(s.created_at),
+            "claimed_by": names.get(s.claimed_by) if s.claimed_by is not None else None,
+            "mine": s.claimed_by == user.id,
+        }
+        for s in rows
+    ]
+    return _page(request, "beheer/submissions.html", user, {"items": items})
+
+
+def _detail(
+    request: Request,
+    session: SessionDep,
+    user: CuratorUser,
+    submission: Submission,
+    *,
+    problem: str | None = None,
+    reason: str = "",
+    reason_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    from app.web.registration_pages import codebook_of, field_errors, field_labels
+
+    lang = _lang(request)
+    codebook = codebook_of(request)
+    checked = check_fields(submission.data, codebook)
+    errors = field_errors(checked.issues, codebook, lang)
+    labels = field_labels()
+    rows = []
+    for name in FIELDS:
+        value = submission.data.get(name)
+        if name in LIST_FIELDS:
+            shown = ", ".join(codebook.label(name, v, lang) for v in value or [])
+        elif name in codebook.codes and value:
+            shown = codebook.label(name, value, lang)
+        else:
+            shown = value or ""
+        rows.append(
+            {
+                "name": name,
+                "label": labels.get(name, name),
+                "value": shown,
+                "error": errors.get(name),
+            }
+        )
+    names = _names(session, {submission.claimed_by, submission.decided_by})
+    context: dict[str, Any] = {
+        "s": submission,
+        "rows": rows,
+        "valid": not errors,
+        "problem": problem,
+        "reason": reason,
+        "reason_error": reason_error,
+        "max_reason": MAX_REASON,
+        "received": moment(submission.created_at),
+        "claimed_by": names.get(submission.claimed_by) if submission.claimed_by else None,
+        "decided_by": names.get(submission.decided_by) if submission.decided_by else None,
+        "decided_at": moment(submission.decided_at) if submission.decided_at else None,
+        "is_pending": submission.status == Status.PENDING,
+    }
+    return _page(request, "beheer/submission.html", user, context, status_code=status_code)
+
+
+def _found(session: SessionDep, submission_id: int) -> Submission | None:
+    return session.get(Submission, submission_id)
+
+
+def _to(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@curator.get(QUEUE + "/{submission_id}", response_class=HTMLResponse)
+def submission_page(
+    request: Request, session: SessionDep, user: CuratorDep, submission_id: int
+) -> Response:
+    """One submission in full, each field with whether the import would accept it."""
+    submission = _found(session, submission_id)
+    if submission is None:
+        return _to(QUEUE)
+    return _detail(request, session, user, submission)
+
+
+@curator.post(QUEUE + "/{submission_id}/oppakken")
+def claim_submission(
+    request: Request, session: SessionDep, user: CuratorDep, submission_id: int
+) -> Response:
+    """Put one's name on a pending submission."""
+    submission = _found(session, submission_id)
+    if submission is None:
+        return _to(QUEUE)
+    if submission.status == Status.PENDING and user.id is not None:
+        claim(session, submission, user.id)
+    return _to(f"{QUEUE}/{submission_id}")
+
+
+@curator.post(QUEUE + "/{submission_id}/goedkeuren", response_class=HTMLResponse)
+def approve_submission(
+    request: Request, session: SessionDep, user: CuratorDep, submission_id: int
+) -> Response:
+    """Publish the submission as an initiative, or say why it cannot be."""
+    _lang(request)
+    submission = _found(session, submission_id)
+    if submission is None:
+        return _to(QUEUE)
+    if submission.status != Status.PENDING or user.id is None:
+        return _to(f"{QUEUE}/{submission_id}")
+    from app.web.registration_pages import codebook_of
+
+    try:
+        checked = approve(session, submission, user.id, codebook_of(request), today_in_belgium())
+    except DuplicateInitiative:
+        session.rollback()
+        problem = _(
+            "De catalogus bevat al een initiatief met deze naam in deze gemeente. Wijs de "
+            "aanmelding af of pas het bestaande initiatief aan."
+        )
+        return _detail(request, session, user, submission, problem=problem, status_code=400)
+    if not checked.ok:
+        problem = _(
+            "Deze aanmelding kan niet gepubliceerd worden: los eerst de fouten hieronder op."
+        )
+        return _detail(request, session, user, submission, problem=problem, status_code=400)
+    return _to(f"{QUEUE}/{submission_id}")
+
+
+@curator.post(QUEUE + "/{submission_id}/afwijzen", response_class=HTMLResponse)
+async def reject_submission(
+    request: Request, session: SessionDep, user: CuratorDep, submission_id: int
+) -> Response:
+    """Close the submission with a reason (required)."""
+    _lang(request)
+    form = await request.form()
+    typed = form.get("reason")
+    reason = typed.strip()[:MAX_REASON] if isinstance(typed, str) else ""
+    submission = _found(session, submission_id)
+    if submission is None:
+        return _to(QUEUE)
+    if submission.status != Status.PENDING or user.id is None:
+        return _to(f"{QUEUE}/{submission_id}")
+    if not reason:
+        return _detail(
+            request,
+            session,
+            user,
+            submission,
+            reason_error=_("Geef een reden op: die wordt bewaard bij de aanmelding."),
+            status_code=400,
+        )
+    reject(session, submission, user.id, reason)
+    return _to(f"{QUEUE}/{submission_id}")

@@ -1,0 +1,101 @@
+"""An organisation registers an initiative by clicking, on a phone (390 px); a curator
+approves it. axe checks the form, the form with errors, the confirmation and the review
+pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import Session
+
+from app.auth.models import Role
+from app.auth.service import create_user
+from app.core.db import init_db, make_engine
+from tests.browser.conftest import LOCALE, TIMEOUT_MS
+from tests.browser.test_accessibility import assert_accessible
+from tests.serving import Server, serving
+
+EMAIL = "curator@gemeente.be"
+PASSWORD = "een lang curatorwachtwoord"
+SECRET = "browser-test-secret-key-registration"
+NAME = "Wandelclub Proefstap"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real server on its own database, with one curator made by the app's service."""
+    workdir: Path = tmp_path_factory.mktemp("registration-server")
+    url = f"sqlite:///{workdir / 'app.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    with Session(engine) as session:
+        create_user(session, email=EMAIL, password=PASSWORD, role=Role.CURATOR)
+    engine.dispose()
+    env = {"SECRET_KEY": SECRET, "SECRET_KEY_FILE": str(workdir / "secret_key")}
+    with serving(url, workdir / "server.log", **env) as running:
+        yield running
+
+
+@pytest.fixture
+def phone(browser: Browser, server: Server) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale=LOCALE, base_url=server.url
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_register_on_a_phone_and_a_curator_approves(phone: Page) -> None:
+    page = phone
+    page.goto("/aanbod")
+    page.get_by_role("link", name="Meld een initiatief aan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Een initiatief aanmelden")
+    assert_accessible(page)
+
+    # First a mistake: the page names it beside the field and keeps what was typed.
+    page.get_by_label("Naam van het initiatief").fill(NAME)
+    page.get_by_label("Website").fill("proefstap punt be")
+    page.get_by_label("In welke gemeente?").fill("Geel")
+    page.get_by_label("Ontmoeten / sociaal contact").check()
+    page.get_by_label("Sociale activiteiten stimuleren").check()
+    page.get_by_role("button", name="Aanmelding versturen").click()
+    expect(page.locator("#e-website")).to_contain_text("geen webadres")
+    expect(page.get_by_label("Naam van het initiatief")).to_have_value(NAME)
+    expect(page.get_by_label("Ontmoeten / sociaal contact")).to_be_checked()
+    assert_accessible(page)
+
+    page.get_by_label("Website").fill("https://www.proefstap.be")
+    page.get_by_label("Wat wil het initiatief bereiken?").fill("Samen wandelen in de buurt.")
+    page.get_by_label("Telefoonnummer").fill("014 12 34 56")
+    page.get_by_role("button", name="Aanmelding versturen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aanmelding ontvangen")
+    reference = page.locator("#reference").inner_text()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", reference)
+    expect(
+        page.get_by_text("Bewaar deze referentie om naar uw aanmelding te vragen.")
+    ).to_be_visible()
+    assert_accessible(page)
+
+    # The curator logs in, finds it in the queue and approves it.
+    page.goto("/beheer/login")
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("link", name=re.compile("1 aanmelding wacht op nazicht")).click()
+    expect(page.get_by_text(reference)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name=NAME).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+    expect(page.get_by_text("Alle velden doorstaan de controles van de import.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Goedkeuren en publiceren").click()
+    expect(page.locator("#status")).to_have_text("goedgekeurd")
+    page.get_by_role("link", name="Bekijk het initiatief").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(NAME)
