@@ -24,6 +24,7 @@ from tests.test_curators import (
     CURATOR,
     beheer_routes,
     cheap_hashing,  # noqa: F401  (fixture)
+    db_url,  # noqa: F401  (fixture: SQLite, and PostgreSQL when a server answers)
     logged_in,
     make_settings,
     token_of,
@@ -63,8 +64,8 @@ INTAKE = {
 
 
 @pytest.fixture
-def client(tmp_path: Path, cheap_hashing: None) -> Iterator[TestClient]:  # noqa: F811
-    settings = make_settings(f"sqlite:///{tmp_path / 'reg.db'}", tmp_path, seed_catalogue=False)
+def client(db_url: str, tmp_path: Path, cheap_hashing: None) -> Iterator[TestClient]:  # noqa: F811
+    settings = make_settings(db_url, tmp_path, seed_catalogue=False)
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as c:
         with Session(app.state.engine) as session:
