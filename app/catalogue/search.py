@@ -91,7 +91,7 @@ class _Column:
         raw = [(t or "").replace(_SEP, " ") for t in texts]
         # Folded in one go (fold() per record is much slower at 100 000 records); a text
         # keeps the spaces fold() would merge or strip, which no word (no space) sees.
-        folded = _folded(_SEP.join(raw)).split(_SEP)
+        folded = _folded(_SEP.join(raw)).split(_SEP) if raw else []
         # The one string only (each text again in a list would double the memory).
         self.pad = pad
         self.text = pad + (pad + _SEP + pad).join(folded) + pad
@@ -100,6 +100,8 @@ class _Column:
 
     def texts(self) -> list[str]:
         """Every record's folded text, in snapshot order."""
+        if not len(self.starts):
+            return []  # an empty catalogue: "".split() would give one empty text
         cut = len(self.pad)
         return [t[cut : len(t) - cut] for t in self.text.split(_SEP)]
 
