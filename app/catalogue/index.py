@@ -37,6 +37,9 @@ T = TypeVar("T")
 
 # How many snapshots keep their index: the current one and the one a request may still use.
 CACHED_SNAPSHOTS = 2
+# How many values derived for request features an index stores (see CatalogueIndex.kept):
+# some hundreds of small arrays, a few per distinct value of a field, at most.
+KEPT = 512
 # A set-valued field with at most this many distinct values also gets one bitset per record.
 BITS = 64
 
@@ -80,11 +83,15 @@ class SetField:
     """One set-valued field of every record (elements, age groups, ...): postings, and a
     64-bit set per record when the field has no more than 64 distinct values."""
 
-    __slots__ = ("bits", "codes", "postings", "size")
+    __slots__ = ("bits", "codes", "postings", "set_bits", "sets", "size", "which")
 
     def __init__(self, values: list[frozenset[str]]) -> None:
         self.size = len(values)
         sets, which = distinct(values)
+        # The distinct sets, and per record the number of its set: a request's value per
+        # set (a few thousand at most) is worked out once and read per record.
+        self.sets: tuple[frozenset[str], ...] = tuple(sets)
+        self.which: npt.NDArray[np.int32] = which.astype(np.int32)
         found: dict[str, list[Positions]] = {}
         for keys, positions in zip(sets, grouped(which, len(sets)), strict=True):
             for key in keys:
@@ -94,12 +101,14 @@ class SetField:
         }
         self.codes: Mapping[str, int] = {key: c for c, key in enumerate(sorted(found))}
         self.bits: npt.NDArray[np.uint64] | None = None
+        self.set_bits: npt.NDArray[np.uint64] | None = None
         if len(self.codes) <= BITS:
             per_set = np.fromiter(
                 (sum(1 << self.codes[k] for k in keys) for keys in sets),
                 dtype=np.uint64,
                 count=len(sets),
             )
+            self.set_bits = per_set
             self.bits = per_set[which] if self.size else np.zeros(0, dtype=np.uint64)
 
     def _mask(self, keys: Iterable[str]) -> int:
@@ -131,6 +140,51 @@ class SetField:
                 count[posting] += 1
         return count
 
+    def sets_have_any(self, keys: Iterable[str]) -> Flags:
+        """Per distinct set (see `which`): True when it holds at least one of `keys`."""
+        if self.set_bits is not None:
+            hit: Flags = (self.set_bits & np.uint64(self._mask(keys))) != 0
+            return hit
+        wanted = frozenset(keys)
+        return np.fromiter(
+            (not s.isdisjoint(wanted) for s in self.sets), dtype=np.bool_, count=len(self.sets)
+        )
+
+    def sets_count(self, keys: Iterable[str]) -> Ints:
+        """Per distinct set: how many of `keys` (distinct) it holds."""
+        if self.set_bits is not None:
+            counted: Ints = np.bitwise_count(self.set_bits & np.uint64(self._mask(keys))).astype(
+                np.int64
+            )
+            return counted
+        wanted = frozenset(keys)
+        return np.fromiter(
+            (len(s & wanted) for s in self.sets), dtype=np.int64, count=len(self.sets)
+        )
+
+
+def grouped_positions(codes: Ints, count: int) -> tuple[Positions, Ints]:
+    """Positions sorted by code (stable) and where each code's run starts (count + 1
+    offsets): the positions of code c are order[starts[c]:starts[c + 1]]."""
+    order = np.argsort(codes, kind="stable").astype(np.int32)
+    starts = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=count), out=starts[1:])
+    return order, starts
+
+
+def gather_runs(order: Positions, starts: Ints, groups: Ints) -> Positions:
+    """The positions of every code in `groups`, one run after the other."""
+    if groups.size == 1:
+        return order[starts[groups[0]] : starts[groups[0] + 1]]  # a view: read only
+    lo = starts[groups]
+    lengths = starts[groups + 1] - lo
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int32)
+    shift = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+    picked: Positions = order[shift + np.arange(total)]
+    return picked
+
 
 class CatalogueIndex:
     """Postings, bitsets and per-record columns of one catalogue snapshot."""
@@ -140,12 +194,17 @@ class CatalogueIndex:
         "_lock",
         "age_groups",
         "dimensions",
-        "element_columns",
+        "element_order",
+        "element_set",
+        "element_starts",
+        "element_table",
         "elements",
         "ladder",
         "municipalities",
         "name_rank",
+        "place_order",
         "place_slot",
+        "place_starts",
         "places",
         "prevention_levels",
         "records",
@@ -164,21 +223,32 @@ class CatalogueIndex:
         self.prevention_levels = SetField(list(map(attrgetter("prevention_levels"), records)))
 
         # Each record's elements in the order its frozenset iterates them (the order in
-        # which matching adds up their weights: float sums depend on it). Column j holds
-        # the code of every record's j-th element, or len(codes) when it has fewer.
-        # Worked out once per set object: one object iterates in one order, two equal
-        # sets need not.
+        # which matching adds up their weights: float sums depend on it), worked out once
+        # per set object (one object iterates in one order, two equal sets need not);
+        # objects with the same order share a column of the table. Row j holds the code
+        # of each column's j-th element, or len(codes) when it has fewer; element_set is
+        # each record's column, and element_order/element_starts list each column's records.
         codes = self.elements.codes
         none = len(codes)
         elements = list(map(attrgetter("elements"), records))
         _ids, first, which = identities(elements)
-        sets = [elements[i] for i in first.tolist()]
-        width = max((len(s) for s in sets), default=0)
-        table = np.full((width, len(sets)), none, dtype=np.int64)
-        for k, found in enumerate(sets):
-            for j, e in enumerate(found):
-                table[j, k] = codes[e]
-        self.element_columns: tuple[Ints, ...] = tuple(table[:, which])
+        ordered: dict[tuple[int, ...], int] = {}
+        column = np.fromiter(
+            (
+                ordered.setdefault(tuple(codes[e] for e in elements[i]), len(ordered))
+                for i in first.tolist()
+            ),
+            dtype=np.int64,
+            count=len(first),
+        )
+        which = column[which]
+        width = max(map(len, ordered), default=0)
+        table = np.full((width, len(ordered)), none, dtype=np.int64)
+        for k, found in enumerate(ordered):
+            table[: len(found), k] = found
+        self.element_table: Ints = table
+        self.element_set: npt.NDArray[np.int32] = which.astype(np.int32)
+        self.element_order, self.element_starts = grouped_positions(which, len(ordered))
 
         # Where each record is, as a slot: the rank of its municipality in places.all(),
         # or one of three slots after those (see slot_* below). A person's home turns
@@ -198,6 +268,7 @@ class CatalogueIndex:
         flanders = np.asarray([v == "flanders" for v in levels], dtype=np.bool_)[level]
         slots[flanders] = self.slot_flanders
         self.place_slot: Ints = slots
+        self.place_order, self.place_starts = grouped_positions(slots, self.slot_unresolved + 1)
         # Effect ladder as a number, -1 when it is not a digit.
         ladders, ladder = distinct(list(map(attrgetter("effect_ladder"), records)))
         self.ladder: Ints = np.fromiter(
@@ -243,6 +314,17 @@ class CatalogueIndex:
         value = build()
         with self._lock:
             return self._derived.setdefault(key, value)  # type: ignore[no-any-return]
+
+    def kept(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Like derived, for values keyed by request features: once KEPT values are stored,
+        further keys are built on every call instead of stored (memory stays bounded)."""
+        try:
+            return self._derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        if len(self._derived) >= KEPT:
+            return build()
+        return self.derived(key, build)
 
 
 _cache: list[CatalogueIndex] = []

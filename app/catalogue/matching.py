@@ -6,9 +6,10 @@ never offers: they live in the safety signals (DOMAIN.md §7 v1.1). Offers are o
 place first (own municipality, the region, Flanders-wide); local offers elsewhere, or
 whose place is unknown, go to a separate list for inspiration.
 
-A large catalogue snapshot is matched through its index (app.catalogue.index): every
-record is scored at once with numpy, in the same float operations as the loop, and only
-the few offers shown are explained. The plain loop stays as the reference.
+A large catalogue snapshot is matched through its index (app.catalogue.index): a request
+is worked out once per distinct value of each field, only the records that can still be
+selected are scored (with numpy, in the same float operations as the loop), and only the
+few offers shown are explained. The plain loop stays as the reference.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.advice.models import InitiativeMatch
-from app.catalogue.index import CatalogueIndex, catalogue_index, top_positions
+from app.catalogue.index import CatalogueIndex, catalogue_index, gather_runs, top_positions
 from app.catalogue.records import InitiativeRecord
 from app.domain.places import Municipality, Places, Proximity, load_places
 
@@ -269,131 +270,322 @@ _ELSEWHERE, _UNKNOWN = 3, 4
 def _select_indexed(ask: _Ask, index: CatalogueIndex) -> tuple[list[Entry], list[Entry]]:
     """The same selection as _select_linear, from the index's arrays.
 
-    Every array holds one value per record. The scores are computed with the same float
-    operations in the same order as _fit (element weights in each record's own order),
-    so they are equal to its scores bit for bit and ties break the same way. Only the
-    records selected become Python entries.
+    A request's filters and score parts are worked out once per distinct value of each
+    field (element set, age groups, ...: a few thousand at most) and read per record, and
+    only for the records that can be selected: offers tier by tier (own municipality,
+    region, Flanders) until there are enough, inspiration by element set in order of the
+    best score a set allows, until no set left can beat the ones found. The scores are
+    computed with the same float operations in the same order as _fit (element weights in
+    each record's own order), so they are equal to its scores bit for bit and ties break
+    the same way. Only the records selected become Python entries.
     """
-    req = ask.req
-    fits = _fitting(ask, index)
-    place_table, bonus_table = _place_tables(ask, index)
-    place = place_table[index.place_slot]
-    score = _scores(ask, index)
-    score += bonus_table[index.place_slot]
-    tier = np.where(index.elements.has_any(ask.plan), 0, 3) + place  # offers only
-    no_tier = np.zeros(index.size, dtype=np.int64)
+    view = _View(ask, index)
     return (
-        _best(ask, index, fits & (place < _ELSEWHERE), tier, score, req.limit),
-        _best(ask, index, fits & (place >= _ELSEWHERE), no_tier, score, req.inspiration_limit),
+        _chosen(view, ask.req.limit, _top_offers),
+        _chosen(view, ask.req.inspiration_limit, _top_elsewhere),
     )
 
 
-def _best(
-    ask: _Ask,
-    index: CatalogueIndex,
-    wanted: npt.NDArray[np.bool_],
-    tier: npt.NDArray[np.int64],
-    score: npt.NDArray[np.float64],
-    limit: int,
-) -> list[Entry]:
-    """The `limit` best of the `wanted` records that are no helpline, in the order shown.
+Positions = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float64]
+Flags = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+
+
+class _View:
+    """One request's tables over an index's distinct values, and its place tiers."""
+
+    def __init__(self, ask: _Ask, index: CatalogueIndex) -> None:
+        req = ask.req
+        self.ask = ask
+        self.index = index
+        self.place, self.bonus = _place_tables(ask, index)
+        # per element set object: delivers an advised element, a plan element; weight sum
+        codes = index.elements.codes
+        table = index.element_table
+        advised = np.zeros(len(codes) + 1, dtype=np.bool_)
+        in_plan = np.zeros(len(codes) + 1, dtype=np.bool_)
+        weight = np.zeros(len(codes) + 1, dtype=np.float64)  # the last: no element
+        penalty = np.zeros(len(codes) + 1, dtype=np.float64)
+        for e, code in codes.items():
+            if e in req.element_scores:
+                advised[code] = True
+                w = PLAN_WEIGHT if e in ask.plan else OTHER_WEIGHT
+                weight[code] = w * req.element_scores[e] / ask.top
+            if e in ask.plan:
+                in_plan[code] = True
+            if e in req.discouraged:
+                penalty[code] = DISCOURAGED_PENALTY
+        self.delivers: Flags = np.asarray(advised[table].any(axis=0), dtype=np.bool_)
+        self.plan: Flags = np.asarray(in_plan[table].any(axis=0), dtype=np.bool_)
+        elements = np.zeros(table.shape[1], dtype=np.float64)
+        if np.any((weight != 0) & (penalty != 0)):
+            for row in table:
+                elements += weight[row]
+                elements -= penalty[row]
+        else:
+            # No element is both advised and discouraged: one of the two is 0.0, and adding
+            # 0.0 or subtracting a penalty (adding its negative) rounds exactly as _fit does.
+            delta = weight - penalty
+            for row in table:
+                elements += delta[row]
+        self.elements: Floats = elements
+        # Tables per distinct set of the other fields: they depend on few request
+        # features (age group, groups, ...), so each is kept per index for its key.
+        self.age_ok, self.age_fit = index.kept(("age", req.age_group), _age_tables(index, req))
+        self.group_ok: Flags = index.kept(("groups", ask.groups), _group_table(index, ask))
+        self.risk_fit: Floats | None = None
+        if ask.risks:
+            risks = index.risk_factors
+            self.risk_fit = index.kept(
+                ("risks", ask.risks),
+                lambda: (RISK_FIT * risks.sets_count(ask.risks)).astype(np.float64, copy=False),
+            )
+        fit_table = ask.fit_table
+        self.prevention_fit: Floats = index.kept(
+            ("prevention", tuple(sorted(fit_table.items()))),
+            lambda: _best_level(index, fit_table),
+        )
+        dims = index.dimensions
+        self.dimension_fit: Floats | None = None
+        if req.dimensions:
+            self.dimension_fit = index.kept(
+                ("dimensions", req.dimensions),
+                lambda: (DIMENSION_FIT * dims.sets_count(req.dimensions)).astype(
+                    np.float64, copy=False
+                ),
+            )
+        self.isolation_fit: Floats | None = None
+        if req.socially_isolated:
+            self.isolation_fit = index.derived(
+                ("isolation",),
+                lambda: np.where(dims.sets_have_any(("social_isolation",)), ISOLATION_FIT, 0.0),
+            )
+        self.ladder: Floats = index.derived(
+            ("ladder",), lambda: np.where(index.ladder >= 0, LADDER_STEP * index.ladder, 0.0)
+        )
+        # The highest score any record of each element set can reach: the same sums with
+        # every other part at its largest value in its table (float addition is
+        # monotonic, so no record of the set scores more).
+        most = elements + self.age_fit.max(initial=0.0)
+        most += self.prevention_fit.max(initial=0.0)
+        if self.dimension_fit is not None:
+            most += self.dimension_fit.max(initial=0.0)
+        if self.isolation_fit is not None:
+            most += self.isolation_fit.max(initial=0.0)
+        if self.risk_fit is not None:
+            most += self.risk_fit.max(initial=0.0)
+        most += index.derived(("ladder_max",), lambda: float(self.ladder.max(initial=0.0)))
+        self.most: Floats = most
+
+    def fits(self, pos: Positions) -> Flags:
+        """_fits_person for the records at `pos`, except the helpline test (see _chosen)."""
+        index = self.index
+        fits = self.delivers[index.element_set[pos]]
+        fits &= self.age_ok[index.age_groups.which[pos]]
+        fits &= self.group_ok[index.risk_factors.which[pos]]
+        return fits
+
+    def scores(self, pos: Positions) -> Floats:
+        """_fit's score for the records at `pos`, summed in _fit's order (no region bonus)."""
+        index = self.index
+        score = self.elements[index.element_set[pos]]
+        score += self.age_fit[index.age_groups.which[pos]]
+        score += self.prevention_fit[index.prevention_levels.which[pos]]
+        if self.dimension_fit is not None:
+            score += self.dimension_fit[index.dimensions.which[pos]]
+        if self.isolation_fit is not None:
+            score += self.isolation_fit[index.dimensions.which[pos]]
+        if self.risk_fit is not None:
+            score += self.risk_fit[index.risk_factors.which[pos]]
+        score += self.ladder[pos]
+        return score
+
+    def in_place(self, tier: int) -> Positions:
+        """The records whose place is `tier` (a PLACE_ORDER tier), seen from the home."""
+        index = self.index
+        slots = np.flatnonzero(self.place == tier)
+        return gather_runs(index.place_order, index.place_starts, slots)
+
+
+def _age_tables(index: CatalogueIndex, req: MatchRequest) -> Callable[[], tuple[Flags, Floats]]:
+    """Per age group set: whether it fits the person, and the age fit."""
+
+    def build() -> tuple[Flags, Floats]:
+        ages = index.age_groups
+        empty = np.fromiter((not s for s in ages.sets), dtype=np.bool_, count=len(ages.sets))
+        fits = ages.sets_have_any((req.age_group, "all_ages", "unknown")) | empty
+        fit = np.where(
+            ages.sets_have_any((req.age_group,)),
+            AGE_FIT,
+            np.where(ages.sets_have_any(("all_ages",)), AGE_FIT / 2, 0.0),
+        )
+        return fits, fit
+
+    return build
+
+
+def _group_table(index: CatalogueIndex, ask: _Ask) -> Callable[[], Flags]:
+    """Per risk factor set: meant for nobody in particular or for one of the person's groups."""
+
+    def build() -> Flags:
+        risks = index.risk_factors
+        targeted = risks.sets_have_any(set(risks.codes) - OPEN_TARGETS)
+        fits: Flags = ~targeted | risks.sets_have_any(ask.groups)
+        return fits
+
+    return build
+
+
+def _best_level(index: CatalogueIndex, fit_table: Mapping[str, float]) -> Floats:
+    """Per prevention level set: the best fit of its levels in `fit_table` (or 0.0)."""
+    levels = index.prevention_levels
+    best = np.zeros(len(levels.sets), dtype=np.float64)
+    for level, fit in fit_table.items():
+        best = np.maximum(best, np.where(levels.sets_have_any((level,)), fit, 0.0))
+    return best
+
+
+Top = Callable[[_View, int, Flags | None], list[int]]
+
+
+def _chosen(view: _View, limit: int, top: Top) -> list[Entry]:
+    """The `limit` best records `top` finds that are no helpline, in the order shown.
 
     Only the records selected are checked for being a helpline (there are few); one that
     is leaves the selection, is remembered for this index, and the selection is redone.
     """
     if limit <= 0:
         return []
+    index, ask = view.index, view.ask
     helplines = ask.req.helplines
     known = _known_helplines(index, helplines) if helplines else None
-    if known is not None:
-        wanted = wanted & ~known  # a copy: marks below stay in this call
     while True:
-        where = np.flatnonzero(wanted)
-        best = where[top_positions(tier[where], score[where], index.name_rank[where], limit)]
-        chosen = best.tolist()
+        chosen = top(view, limit, known)
         if known is None:
             break
         found = [i for i in chosen if is_helpline(index.records[i], helplines)]
         if not found:
             break
         known[found] = True
-        wanted[found] = False
     return sorted((_entry(index.records[i], ask) for i in chosen), key=_sort_key)
+
+
+def _top_offers(view: _View, limit: int, known: Flags | None) -> list[int]:
+    """The best offers (own municipality, region, Flanders): place tiers are taken in the
+    order shown (plan offers first) until `limit` fitting records are in them."""
+    index = view.index
+    found: dict[int, tuple[Positions, Flags, Flags]] = {}
+    parts: list[Positions] = []
+    tiers: list[int] = []
+    count = 0
+    for tier in range(2 * len(PLACE_ORDER)):
+        place = tier % len(PLACE_ORDER)
+        if place not in found:
+            pos = view.in_place(place)
+            fits = view.fits(pos)
+            if known is not None:
+                fits &= ~known[pos]
+            found[place] = (pos, fits, view.plan[index.element_set[pos]])
+        pos, fits, plan = found[place]
+        part = pos[fits & (plan if tier < len(PLACE_ORDER) else ~plan)]
+        parts.append(part)
+        tiers.append(tier)
+        count += part.size
+        if count >= limit:
+            break
+    pos = np.concatenate(parts)
+    tier_of = np.repeat(np.asarray(tiers, dtype=np.int64), [p.size for p in parts])
+    score = view.scores(pos)
+    score += view.bonus[index.place_slot[pos]]
+    best = pos[_top(tier_of, score, index.name_rank[pos], limit)]
+    return best.tolist()  # type: ignore[no-any-return]
+
+
+# Records looked at in the first round of inspiration; each further round looks at four
+# times as many.
+_FIRST_ROUND = 512
+# Element sets sorted by the score they allow before the first round (see _top_elsewhere).
+_FIRST_SETS = 1024
+
+
+def _top_elsewhere(view: _View, limit: int, known: Flags | None) -> list[int]:
+    """The best inspiration (elsewhere or unknown place): element sets are taken in order
+    of the highest score they allow, until the next one cannot beat the `limit`-th found.
+
+    Only the _FIRST_SETS sets that allow most are sorted at first; the others (each allows
+    no more than the last of those) only when those are not enough.
+    """
+    index = view.index
+    sets = np.flatnonzero(view.delivers)
+    most = view.most[sets]
+    tail: Ints | None = None
+    head = np.arange(sets.size)
+    if sets.size > _FIRST_SETS:
+        head = np.argpartition(-most, _FIRST_SETS - 1)[:_FIRST_SETS]
+        left = np.ones(sets.size, dtype=np.bool_)
+        left[head] = False
+        tail = np.flatnonzero(left)
+    ordered = sets[head[np.argsort(-most[head])]]
+    counts = index.derived(("element_counts",), lambda: np.diff(index.element_starts))
+    ends = np.cumsum(counts[ordered])
+    parts: list[Positions] = []
+    scores: list[Floats] = []
+    count, start, want = 0, 0, _FIRST_ROUND
+    while True:
+        if start >= ordered.size:
+            if tail is None:
+                break
+            ordered = np.concatenate((ordered, sets[tail[np.argsort(-most[tail])]]))
+            ends = np.cumsum(counts[ordered])
+            tail = None
+        before = int(ends[start - 1]) if start else 0
+        end = max(int(np.searchsorted(ends, before + want)) + 1, start + 1)
+        pos = gather_runs(index.element_order, index.element_starts, ordered[start:end])
+        pos = pos[view.place[index.place_slot[pos]] >= _ELSEWHERE]
+        keep = view.fits(pos)
+        if known is not None:
+            keep &= ~known[pos]
+        pos = pos[keep]
+        parts.append(pos)
+        scores.append(view.scores(pos))
+        count += pos.size
+        start, want = end, want * 4
+        if count >= limit:
+            if start < ordered.size:
+                bound = view.most[ordered[start]]
+            elif tail is not None:
+                bound = view.most[ordered[-1]]  # no set left allows more
+            else:
+                break
+            every = np.concatenate(scores)
+            kth = -np.partition(-every, limit - 1)[limit - 1]
+            if bound < kth:
+                break  # no record not yet seen scores as much as the limit-th
+    if not parts:
+        return []
+    pos = np.concatenate(parts)
+    score = np.concatenate(scores)
+    tier = np.zeros(pos.size, dtype=np.int64)
+    best = pos[_top(tier, score, index.name_rank[pos], limit)]
+    return best.tolist()  # type: ignore[no-any-return]
+
+
+# Up to this many candidates are sorted whole: fewer steps than top_positions' narrowing.
+_SORTED_WHOLE = 2048
+
+
+def _top(tier: Ints, score: Floats, rank: Ints, k: int) -> Ints:
+    """top_positions: the positions of the k smallest (tier, -score, rank), in that order."""
+    if tier.size <= _SORTED_WHOLE:
+        return np.lexsort((rank, -score, tier))[:k]
+    return top_positions(tier, score, rank, k)
 
 
 def _known_helplines(index: CatalogueIndex, helplines: frozenset[str]) -> npt.NDArray[np.bool_]:
     """The records found to be helplines so far (grows as matching meets them; a record is
     only ever marked True, so concurrent requests cannot undo each other's marks)."""
     return index.derived(("helplines", helplines), lambda: np.zeros(index.size, dtype=np.bool_))
-
-
-def _fitting(ask: _Ask, index: CatalogueIndex) -> npt.NDArray[np.bool_]:
-    """_fits_person for every record, except the helpline test (see _best)."""
-    req = ask.req
-    fits = index.elements.has_any(req.element_scores.keys())
-    ages = index.age_groups
-    fits &= ages.has_any((req.age_group, "all_ages", "unknown")) | index.derived(
-        ("no_age",), lambda: ages.count(ages.codes) == 0
-    )
-    risks = index.risk_factors
-    targeted = index.derived(("targeted",), lambda: risks.has_any(set(risks.codes) - OPEN_TARGETS))
-    fits &= ~targeted | risks.has_any(ask.groups)
-    return fits
-
-
-def _scores(ask: _Ask, index: CatalogueIndex) -> npt.NDArray[np.float64]:
-    """_fit's score for every record, summed in _fit's order (without the region bonus)."""
-    req = ask.req
-    codes = index.elements.codes
-    weight = np.zeros(len(codes) + 1, dtype=np.float64)  # the last: no element
-    penalty = np.zeros(len(codes) + 1, dtype=np.float64)
-    for e, code in codes.items():
-        if e in req.element_scores:
-            w = PLAN_WEIGHT if e in ask.plan else OTHER_WEIGHT
-            weight[code] = w * req.element_scores[e] / ask.top
-        if e in req.discouraged:
-            penalty[code] = DISCOURAGED_PENALTY
-    score = np.zeros(index.size, dtype=np.float64)
-    if np.any((weight != 0) & (penalty != 0)):
-        for column in index.element_columns:
-            score += weight[column]
-            score -= penalty[column]
-    else:
-        # No element is both advised and discouraged: one of the two is 0.0, and adding 0.0
-        # or subtracting a penalty (adding its negative) rounds exactly as _fit does.
-        delta = weight - penalty
-        for column in index.element_columns:
-            score += delta[column]
-    ages = index.age_groups
-    score += np.where(
-        ages.has_any((req.age_group,)),
-        AGE_FIT,
-        index.derived(
-            ("all_ages",), lambda: np.where(ages.has_any(("all_ages",)), AGE_FIT / 2, 0.0)
-        ),
-    )
-    fit_table = ask.fit_table
-    score += index.derived(
-        ("prevention", tuple(sorted(fit_table.items()))), lambda: _best_level(index, fit_table)
-    )
-    if req.dimensions:
-        score += DIMENSION_FIT * index.dimensions.count(req.dimensions)
-    if req.socially_isolated:
-        score += np.where(index.dimensions.has_any(("social_isolation",)), ISOLATION_FIT, 0.0)
-    if ask.risks:
-        score += RISK_FIT * index.risk_factors.count(ask.risks)
-    score += index.derived(
-        ("ladder",), lambda: np.where(index.ladder >= 0, LADDER_STEP * index.ladder, 0.0)
-    )
-    return score
-
-
-def _best_level(index: CatalogueIndex, fit_table: Mapping[str, float]) -> npt.NDArray[np.float64]:
-    """For every record, the best fit of its prevention levels in `fit_table` (or 0.0)."""
-    best = np.zeros(index.size, dtype=np.float64)
-    for level, fit in fit_table.items():
-        best = np.maximum(best, np.where(index.prevention_levels.has_any((level,)), fit, 0.0))
-    return best
 
 
 def _place_tables(
