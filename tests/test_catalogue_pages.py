@@ -396,7 +396,7 @@ def test_the_detail_page_tells_what_for_whom_where_and_how_to_reach(client: Test
 def test_a_record_never_verified_says_so(client: TestClient) -> None:
     r = client.get(f"/aanbod/{id_of(client, 'Rouwgroep Hasselt')}")
     assert "Niet recent nagekeken" in r.text
-    assert "Niemand heeft deze gegevens al nagekeken" in r.text
+    assert "Niemand heeft deze gegevens nog nagekeken" in r.text
     assert "Overlijden partner" in r.text
     assert "Voorbijgaande eenzaamheid" in r.text
 

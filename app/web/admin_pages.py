@@ -385,7 +385,7 @@ def field_label(table: str, field: str) -> str:
         labels = dict(
             zip(
                 USER_FIELDS,
-                (_("E-mailadres"), _("Naam"), _("Rol"), _("Actief"), _("Aanmeldingen (teller)")),
+                (_("E-mailadres"), _("Naam"), _("Rol"), _("Actief"), _("Sessieteller")),
                 strict=True,
             )
         )

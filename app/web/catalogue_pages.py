@@ -101,7 +101,7 @@ def read_search_form(request: Request) -> SearchForm:
     form = SearchForm()
     text = " ".join(q.get("q", "").replace("\x00", "").split())
     if len(text) > MAX_TEXT:
-        form.errors["q"] = _("Typ hoogstens {n} tekens; we zochten op het begin.").format(
+        form.errors["q"] = _("Typ hoogstens {n} tekens; we zochten met de eerste {n}.").format(
             n=MAX_TEXT
         )
         text = text[:MAX_TEXT]
