@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import app.auth.models  # noqa: F401  (registers the tables for autogenerate)
+# Imported for their tables: autogenerate compares the migrated schema with these models.
+import app.auth.models
 import app.catalogue.models  # noqa: F401
 from app.catalogue import submissions  # noqa: F401
 
