@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from app.core.limits import BodySizeLimit
 from app.main import create_app
 from tests.conftest import run_app, sqlite_url
 from tests.test_catalogue_version import INTAKE, NEW_NAME, one_row_csv
-from tests.test_postgres import BASE_URL
+from tests.test_postgres import scratch_database
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
@@ -395,29 +394,14 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """A scratch database, the migrate service's command, then app1 and app2 at once."""
-    if not BASE_URL:
-        pytest.skip("TEST_POSTGRES_URL is empty")
-    admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
-    name = f"ezw_container_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server here
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    url = BASE_URL.rsplit("/", 1)[0] + f"/{name}"
-    log_dir = tmp_path_factory.mktemp("containers")
-    try:
+    with scratch_database("ezw_container") as url:
+        log_dir = tmp_path_factory.mktemp("containers")
         migrated = run_migrate(url)
         assert migrated.returncode == 0, migrated.stderr
         with ExitStack() as stack:
             running = [stack.enter_context(container(n, url, log_dir)) for n in APP_SERVICES]
             wait_ready(running)
             yield Deployment(url, running, migrated.stdout, log_dir)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgres

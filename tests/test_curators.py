@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -39,10 +38,8 @@ from app.core.config import REPO_ROOT, Settings
 from app.core.db import make_engine
 from app.main import create_app
 from tests.test_migrations import assert_curator_revision_keeps_the_catalogue
+from tests.test_postgres import scratch_database
 
-PG_BASE_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SECRET = "test-secret-key-for-curator-sessions"
 ADMIN = ("beheer@gemeente.be", "lang genoeg wachtwoord 1")
 CURATOR = ("curator@gemeente.be", "ander geheim wachtwoord 2")
@@ -61,22 +58,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'curators.db'}"
         return
-    if not PG_BASE_URL:
-        pytest.skip("TEST_POSTGRES_URL is empty")
-    admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
-    name = f"ezw_cur_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server here
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    try:
-        yield PG_BASE_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("ezw_cur") as url:
+        yield url
 
 
 @dataclass

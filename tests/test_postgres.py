@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,25 +33,32 @@ BASE_URL = os.environ.get(
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@contextmanager
+def scratch_database(prefix: str = "ezw_test") -> Iterator[str]:
+    """The URL of a new PostgreSQL database on BASE_URL's server, dropped afterwards; the
+    test is skipped when no server answers (or TEST_POSTGRES_URL is empty)."""
     if not BASE_URL:
         pytest.skip("TEST_POSTGRES_URL is empty")
     admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
-    name = f"ezw_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # no server here
         admin.dispose()
         pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    url = BASE_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield url
+        yield BASE_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with scratch_database() as url:
+        yield url
 
 
 def test_seed_advice_and_export_on_postgres(pg_url: str) -> None:
