@@ -13,6 +13,7 @@ or for a moment on SQLite, where a waiting writer cannot be seen from outside.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -180,6 +181,9 @@ def test_reader_sees_the_old_catalogue_during_a_long_sqlite_import(
             if writing and not read_while_writing.is_set():
                 during.append(n)
                 read_while_writing.set()
+            # Requests come and go; a loop without a pause would starve the import of the
+            # GIL (the test took 40 s instead of about one).
+            time.sleep(0.002)
 
     thread = threading.Thread(target=reader)
     thread.start()
