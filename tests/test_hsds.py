@@ -713,7 +713,9 @@ def test_one_service_by_its_id(hsds_client: TestClient) -> None:
     assert hsds_client.get(f"{SERVICES}/{services[3]['id'].upper()}").json() == services[3]
 
 
-@pytest.mark.parametrize("wanted", [str(uuid.uuid4()), "not-a-uuid", hsds.child_uuid(1, "phone")])
+@pytest.mark.parametrize(
+    "wanted", ["0b7c3f5e-5d0a-4c8e-9a51-1f2e3d4c5b6a", "not-a-uuid", hsds.child_uuid(1, "phone")]
+)
 def test_unknown_service_is_a_json_404(hsds_client: TestClient, wanted: str) -> None:
     r = hsds_client.get(f"{SERVICES}/{wanted}")
     assert r.status_code == 404

@@ -307,10 +307,15 @@ REQUIRED_VOCABULARY = (
 )
 
 
+# libyaml's loader where PyYAML was built with it (the wheels are): the same safe subset,
+# about ten times faster; the rules are read at every start and by every CLI command.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_SAFE_LOADER)
     except FileNotFoundError:
         raise KnowledgeError(f"{path}: file is missing") from None
     except yaml.YAMLError as exc:
