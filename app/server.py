@@ -7,8 +7,11 @@ that dies; each worker adds a socket of its own so that connections are spread (
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import os
+import signal
 import socket
 import warnings
 from typing import Any
@@ -51,6 +54,14 @@ class Worker(UvicornWorker):
     CONFIG_KWARGS: dict[str, Any] = {"loop": "auto", "http": "auto", "access_log": False}  # noqa: RUF012
 
     sockets: list[Any]  # set by gunicorn's Worker (untyped)
+
+    def _install_sigquit_handler(self) -> None:
+        # gunicorn's quick stop (SIGINT or SIGQUIT to the master) sends SIGQUIT; uvicorn's
+        # worker only marks itself not alive then, and keeps serving until gunicorn kills it
+        # 30 s later, or never when the master was killed meanwhile (orphaned workers). Stop
+        # as on SIGTERM instead: uvicorn's own handler ends the server.
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGQUIT, os.kill, os.getpid(), signal.SIGTERM)
 
     def run(self) -> None:
         own = [_own_listener(s, self.cfg.backlog) for s in self.sockets if _is_tcp(s)]

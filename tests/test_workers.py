@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -69,3 +71,32 @@ def test_workers_option_wins_over_web_concurrency(tmp_path: Path) -> None:
         # One worker is plain uvicorn in this process.
         assert "Booting worker" not in server.log()
     assert count_initiatives(url) == SHIPPED
+
+
+def _children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_an_interrupted_master_stops_its_workers(tmp_path: Path) -> None:
+    """SIGINT (or SIGQUIT) to the master alone, as `kill -INT` or a test does: the workers
+    stop too. They used to keep serving (uvicorn's worker ignores gunicorn's SIGQUIT), and
+    when the master was then killed they lived on as orphans holding the port."""
+    url = sqlite_url(tmp_path / "app.db")
+    with serving(url, tmp_path / "server.log", "--workers", "2") as server:
+        workers = _children(server.process.pid)
+        assert len(workers) == 2
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(25)  # gunicorn's own limit is 30 s; a hang fails here
+        deadline = time.monotonic() + 10
+        while any(_running(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_running(w) for w in workers)
