@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
+from app.catalogue.freshness import is_stale, months_before, today_in_belgium
 from app.catalogue.matching import place_of
 from app.catalogue.models import Initiative
 from app.catalogue.records import InitiativeRecord
@@ -30,7 +31,6 @@ from app.core.config import Settings
 from app.domain.places import PROVINCES, load_places
 from app.landscape.facets import FACETS, facet_ids, values_of
 from app.main import create_app
-from app.web.catalogue_pages import is_stale, months_before, today_in_belgium
 from tests.conftest import CATALOGUE_CSV, post_form
 
 TODAY = today_in_belgium()  # as the page counts

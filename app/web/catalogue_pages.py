@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from app.advice.knowledge import Knowledge
+from app.catalogue.freshness import is_stale, today_in_belgium
 from app.catalogue.matching import place_of
 from app.catalogue.models import Initiative
 from app.catalogue.records import InitiativeRecord
@@ -34,7 +34,6 @@ PAGE_SIZE = 20
 # Longest search text read; a longer one is cut and said so.
 MAX_TEXT = 200
 MAX_ID = 2**31 - 1
-BELGIUM = ZoneInfo("Europe/Brussels")
 # Every facet of DOMAIN.md §5, in the order the filters show them.
 SEARCH_FACETS = (
     "elements",
@@ -244,29 +243,6 @@ def _month(n: int) -> str:
 def long_date(day: date) -> str:
     """A date as Dutch writes it in full: 3 maart 2026."""
     return f"{day.day} {_month(day.month)} {day.year}"
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day `months` months earlier (the month's last day when it has fewer days)."""
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)  # pragma: no cover
-
-
-def today_in_belgium() -> date:
-    """The date on the calendars of Belgian users, not the server's (which may run in UTC)."""
-    return datetime.now(BELGIUM).date()
-
-
-def is_stale(last_verified: date | None, today: date, months: int) -> bool:
-    """Not checked by a person, or longer ago than `months` months (that day itself is fine)."""
-    return last_verified is None or last_verified < months_before(today, months)
 
 
 _PHONE = re.compile(r"^\+?[0-9 ./()-]{6,30}$")
