@@ -16,6 +16,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 
 from app.core.config import Settings
+from app.core.i18n import ngettext_
 
 _CREATE_LOCK = threading.Lock()
 UNKNOWN_CLIENT = "unknown"
@@ -98,3 +99,13 @@ def check_rate(request: Request, action: str) -> int | None:
     """Count this request against `action`'s limits: None if allowed, else seconds to wait."""
     client = request.client.host if request.client else UNKNOWN_CLIENT
     return limiter_for(request, action).hit(client)
+
+
+def too_many_attempts(wait: int) -> str:
+    """The message for a refused attempt (login, withdrawal, password change), in the
+    request's language: how long to wait."""
+    return ngettext_(
+        "Te veel pogingen in korte tijd. Wacht {n} seconde en probeer dan opnieuw.",
+        "Te veel pogingen in korte tijd. Wacht {n} seconden en probeer dan opnieuw.",
+        wait,
+    ).format(n=wait)

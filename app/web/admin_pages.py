@@ -56,7 +56,7 @@ from app.catalogue.models import Initiative
 from app.core.db import SessionDep
 from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
-from app.core.rate_limit import check_rate
+from app.core.rate_limit import check_rate, too_many_attempts
 from app.web.beheer import (
     HOME_PATH,
     LOGIN_PATH,
@@ -230,11 +230,7 @@ def login(
         )
     wait = check_rate(request, LOGIN_ACTION)
     if wait is not None:
-        message = ngettext_(
-            "Te veel pogingen in korte tijd. Wacht {n} seconde en probeer dan opnieuw.",
-            "Te veel pogingen in korte tijd. Wacht {n} seconden en probeer dan opnieuw.",
-            wait,
-        ).format(n=wait)
+        message = too_many_attempts(wait)
         response = _login_page(
             request, email=email, message=message, next_path=next_path, status_code=429
         )
@@ -492,11 +488,7 @@ def change_password(
     errors: dict[str, str] = {}
     wait = check_rate(request, PASSWORD_ACTION)
     if wait is not None:
-        errors["current"] = ngettext_(
-            "Te veel pogingen in korte tijd. Wacht {n} seconde en probeer dan opnieuw.",
-            "Te veel pogingen in korte tijd. Wacht {n} seconden en probeer dan opnieuw.",
-            wait,
-        ).format(n=wait)
+        errors["current"] = too_many_attempts(wait)
         return _page(
             request,
             "beheer/password.html",

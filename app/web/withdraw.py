@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.catalogue.service import normalise_record_code, withdraw_anonymous
-from app.core.i18n import ngettext_, set_language
-from app.core.rate_limit import check_rate
+from app.core.i18n import set_language
+from app.core.rate_limit import check_rate, too_many_attempts
 from app.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -46,11 +46,7 @@ async def withdraw(request: Request) -> HTMLResponse:
     typed = typed[:MAX_CODE_CHARS].strip() if isinstance(typed, str) else ""
     wait = check_rate(request, WITHDRAW_ACTION)
     if wait is not None:
-        message = ngettext_(
-            "Te veel pogingen in korte tijd. Wacht {n} seconde en probeer dan opnieuw.",
-            "Te veel pogingen in korte tijd. Wacht {n} seconden en probeer dan opnieuw.",
-            wait,
-        ).format(n=wait)
+        message = too_many_attempts(wait)
         context = {"typed": typed, "wait": message}
         return _page(request, context, status_code=429, headers={"Retry-After": str(wait)})
     removed = await run_in_threadpool(withdraw_anonymous, request.app.state.engine, typed)
