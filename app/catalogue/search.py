@@ -13,7 +13,6 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.catalogue.records import InitiativeRecord
+from app.catalogue.snapshot_cache import SnapshotCache
 from app.domain.places import Municipality, Places
 from app.landscape.facets import FACETS, Filters
 from app.landscape.index import Bits, LandscapeIndex, landscape_index
@@ -292,28 +292,15 @@ class SearchIndex:
         return {r.id: i for i, r in enumerate(self.records)}
 
 
-_CACHE: OrderedDict[int, SearchIndex] = OrderedDict()
-_CACHE_SIZE = 2
-_CACHE_LOCK = threading.Lock()
+_CACHE: SnapshotCache[SearchIndex] = SnapshotCache(SearchIndex)
 
 
 def search_index(records: Sequence[InitiativeRecord]) -> SearchIndex:
-    """The search index of a catalogue snapshot (a tuple), kept for the last two snapshots;
-    other sequences get a fresh one each time."""
-    if not isinstance(records, tuple):
-        return SearchIndex(records)
-    with _CACHE_LOCK:
-        found = _CACHE.get(id(records))
-        if found is not None and found.records is records:
-            _CACHE.move_to_end(id(records))
-            return found
-    index = SearchIndex(records)  # built outside the lock; a race builds it twice
-    # The texts in the background: the first search with words finds them ready, or waits
-    # for this thread rather than starting over.
-    threading.Thread(target=index.warm, name="search-warm", daemon=True).start()
-    with _CACHE_LOCK:
-        _CACHE[id(records)] = index
-        _CACHE.move_to_end(id(records))
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    """The search index of a catalogue snapshot, built once per snapshot
+    (app.catalogue.snapshot_cache); other sequences get a fresh one each time."""
+    index, new = _CACHE.get(records)
+    if new and isinstance(records, tuple):
+        # The texts in the background: the first search with words finds them ready, or
+        # waits for this thread rather than starting over.
+        threading.Thread(target=index.warm, name="search-warm", daemon=True).start()
     return index

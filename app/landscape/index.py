@@ -11,7 +11,6 @@ over the records (tests/test_landscape_index.py compares them on random catalogu
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -22,6 +21,7 @@ import numpy.typing as npt
 
 from app.catalogue.index import distinct, grouped
 from app.catalogue.records import InitiativeRecord
+from app.catalogue.snapshot_cache import SnapshotCache
 from app.domain.places import Municipality, Places, Proximity
 from app.landscape.facets import FACETS, UNKNOWN_WHEN_EMPTY, Filters, facet_ids
 from app.landscape.gaps import DIMENSIONS
@@ -225,25 +225,10 @@ class LandscapeIndex:
         return Tiers(own, regional, self._flanders)
 
 
-_CACHE: OrderedDict[int, LandscapeIndex] = OrderedDict()
-_CACHE_SIZE = 2
-_CACHE_LOCK = threading.Lock()
+_CACHE: SnapshotCache[LandscapeIndex] = SnapshotCache(LandscapeIndex)
 
 
 def landscape_index(records: Sequence[InitiativeRecord]) -> LandscapeIndex:
-    """The index of a catalogue snapshot (a tuple, immutable), kept for the last two
-    snapshots; other sequences (an upload's rows) get a fresh index each time."""
-    if not isinstance(records, tuple):
-        return LandscapeIndex(records)
-    with _CACHE_LOCK:
-        found = _CACHE.get(id(records))
-        if found is not None and found.records is records:
-            _CACHE.move_to_end(id(records))
-            return found
-    index = LandscapeIndex(records)  # built outside the lock; a race builds it twice
-    with _CACHE_LOCK:
-        _CACHE[id(records)] = index
-        _CACHE.move_to_end(id(records))
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return index
+    """The index of a catalogue snapshot, built once per snapshot (app.catalogue.snapshot_cache);
+    other sequences (an upload's rows) get a fresh index each time."""
+    return _CACHE.get(records)[0]
