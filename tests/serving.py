@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from app.core.config import REPO_ROOT
 
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+LOG_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -28,6 +29,21 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_once_counted(self, text: str, count: int) -> str:
+        return log_once_counted(self.log, text, count)
+
+
+def log_once_counted(log: Callable[[], str], text: str, count: int) -> str:
+    """The log once `text` shows `count` times, or as it is after LOG_TIMEOUT_S.
+
+    Ready is not the same as fully started: under gunicorn the first worker may answer
+    /readyz before the second has written "Booting worker" (seen on a loaded 2-core CI).
+    """
+    deadline = time.monotonic() + LOG_TIMEOUT_S
+    while (current := log()).count(text) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return current
 
 
 def free_port() -> int:

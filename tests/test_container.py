@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from app.core.config import REPO_ROOT, Settings
 from app.core.limits import BodySizeLimit
 from app.main import create_app
 from tests.conftest import run_app, sqlite_url
+from tests.serving import free_port, log_once_counted
 from tests.test_catalogue_version import INTAKE, NEW_NAME, one_row_csv
 from tests.test_postgres import scratch_database
 
@@ -288,12 +288,6 @@ def test_the_image_command_serves_on_all_addresses_with_web_concurrency() -> Non
 # --- the image's command, run outside Docker --------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def process_env(service: str, database_url: str) -> dict[str, str]:
     """This process's environment without app settings, plus the service's from compose."""
     ours = {"DATABASE_URL", "PREPARE_DATABASE", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
@@ -416,9 +410,9 @@ def test_migrate_prepares_the_database_once(deployment: Deployment) -> None:
 @pytest.mark.postgres
 def test_two_containers_serve_from_one_database(deployment: Deployment) -> None:
     for c in deployment.containers:
-        log = c.log()
         # WEB_CONCURRENCY from the compose file; no migrating or seeding of their own.
         workers = int(services()[c.name]["environment"]["WEB_CONCURRENCY"])
+        log = log_once_counted(c.log, "Booting worker", workers if workers > 1 else 0)
         assert log.count("Booting worker") == (workers if workers > 1 else 0), log
         assert "seeded the catalogue" not in log and "upgraded the database" not in log, log
         assert httpx.get(f"{c.url}/readyz").json() == {"status": "ready"}
