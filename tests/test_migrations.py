@@ -141,7 +141,7 @@ def test_revisions_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [head_revision()]
     ids = [s.revision for s in script.walk_revisions("base", "heads")]
-    assert ids == ["0006", "0005", "0004", "0003", "0002", BASELINE_REVISION]
+    assert ids == ["0007", "0006", "0005", "0004", "0003", "0002", BASELINE_REVISION]
 
 
 def test_upgrade_on_empty_in_memory_sqlite_matches_models() -> None:
@@ -153,7 +153,7 @@ def test_upgrade_on_empty_sqlite_file_matches_models(tmp_path: Path) -> None:
 
 
 def test_comparison_sees_a_missing_column() -> None:
-    """The comparison the other tests rely on does notice the columns of revisions 0002-3
+    """The comparison the other tests rely on does notice the columns of revisions 0002-3 and 0007
     and the tables of revisions 0004 and 0005."""
     engine = make_engine("sqlite://")
     migrate_to(engine, BASELINE_REVISION)
@@ -164,7 +164,10 @@ def test_comparison_sees_a_missing_column() -> None:
         *CURATOR_TABLES,
         "submission",
     }
-    assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {"dedupe_key"}
+    assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {
+        "dedupe_key",
+        "archived_at",
+    }
     assert {d[1].name for d in diff if d[0] == "add_index"} == {
         "ix_initiative_dedupe_key",
         *CURATOR_INDEXES,

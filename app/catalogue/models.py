@@ -74,6 +74,9 @@ class Initiative(InitiativeBase, table=True):
     # dedupe_key(name, municipality), set on every insert and update (below): the unique
     # index keeps the catalogue at one row per initiative, even when imports run at once.
     dedupe_key: str = Field(default="", max_length=64, unique=True, index=True)
+    # Archive instead of delete (revision 0007): an archived record leaves the advice, the
+    # landscape, search and exports, but stays in the database and the audit log.
+    archived_at: datetime | None = None
 
     def to_record(self) -> InitiativeRecord:
         assert self.id is not None
