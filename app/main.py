@@ -25,6 +25,8 @@ from app.core.security import SecurityMiddleware
 from app.web import (
     admin_pages,
     catalogue_pages,
+    curator_import,
+    curator_records,
     demand_pages,
     docs,
     health,
@@ -33,6 +35,9 @@ from app.web import (
     pages,
     registration_pages,
     result,
+    training_explore,
+    training_pages,
+    training_voting,
     withdraw,
 )
 from app.web.templating import STATIC_DIR
@@ -121,6 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registration_pages.router)
     app.include_router(catalogue_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(curator_records.router)
+    app.include_router(curator_import.router)
+    app.include_router(training_pages.router)
+    app.include_router(training_explore.router)
+    app.include_router(training_voting.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")
 
