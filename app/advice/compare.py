@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.advice.models import Advice
 
@@ -16,22 +16,50 @@ class AdviceDiff:
     now_avoided: list[str]
     no_longer_avoided: list[str]
     labels: dict[str, str]  # element id → label, for every element either advice names
+    # In both plans but at another place (trainers' comparison).
+    moved: list[str] = field(default_factory=list)
+    # In both plans, but the rules behind the element differ.
+    reasons_changed: list[str] = field(default_factory=list)
+    # Offered initiatives (ids) that appear or disappear, and their names.
+    offers_entered: list[int] = field(default_factory=list)
+    offers_left: list[int] = field(default_factory=list)
+    offer_names: dict[int, str] = field(default_factory=dict)
 
     @property
     def any_change(self) -> bool:
         return bool(self.entered or self.left or self.now_avoided or self.no_longer_avoided)
 
+    @property
+    def any_difference(self) -> bool:
+        """Any change at all: plan, order, reasons, what to avoid or offers."""
+        return self.any_change or bool(
+            self.moved or self.reasons_changed or self.offers_entered or self.offers_left
+        )
+
+
+def _rules(advice: Advice) -> dict[str, frozenset[str]]:
+    return {el.id: frozenset(r.rule for r in el.reasons) for el in advice.elements}
+
 
 def compare(before: Advice, after: Advice) -> AdviceDiff:
-    """The changes in the plan and in what to avoid, from `before` to `after`."""
+    """The changes in the plan, its order and reasons, what to avoid and the offers."""
     avoided_before = {d.id for d in before.discouraged}
     avoided_after = {d.id for d in after.discouraged}
     labels = {el.id: el.label for el in (*before.elements, *after.elements)}
     labels |= {d.id: d.label for d in (*before.discouraged, *after.discouraged)}
+    in_both = [e for e in after.plan if e in before.plan]
+    rules_before, rules_after = _rules(before), _rules(after)
+    offers_before = {o.id for o in before.initiatives}
+    offers_after = {o.id for o in after.initiatives}
     return AdviceDiff(
         entered=[e for e in after.plan if e not in before.plan],
         left=[e for e in before.plan if e not in after.plan],
         now_avoided=[d.id for d in after.discouraged if d.id not in avoided_before],
         no_longer_avoided=[d.id for d in before.discouraged if d.id not in avoided_after],
         labels=labels,
+        moved=[e for e in in_both if before.plan.index(e) != after.plan.index(e)],
+        reasons_changed=[e for e in in_both if rules_before.get(e) != rules_after.get(e)],
+        offers_entered=[o.id for o in after.initiatives if o.id not in offers_before],
+        offers_left=[o.id for o in before.initiatives if o.id not in offers_after],
+        offer_names={o.id: o.name for o in (*before.initiatives, *after.initiatives)},
     )
