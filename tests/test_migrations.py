@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, select
 
 import app.auth.models  # noqa: F401  (the curator tables belong to the models compared)
 from app.catalogue import submissions  # noqa: F401  (so does the registrations table)
+from app.training import voting  # noqa: F401  (and the class voting rounds)
 from app.catalogue.models import Initiative, dedupe_key
 from app.core.db import init_db, make_engine
 from app.migrations import (
@@ -141,7 +142,7 @@ def test_revisions_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [head_revision()]
     ids = [s.revision for s in script.walk_revisions("base", "heads")]
-    assert ids == ["0007", "0006", "0005", "0004", "0003", "0002", BASELINE_REVISION]
+    assert ids == ["0008", "0007", "0006", "0005", "0004", "0003", "0002", BASELINE_REVISION]
 
 
 def test_upgrade_on_empty_in_memory_sqlite_matches_models() -> None:
@@ -163,6 +164,8 @@ def test_comparison_sees_a_missing_column() -> None:
         "catalogue_version",
         *CURATOR_TABLES,
         "submission",
+        "training_round",
+        "training_vote",
     }
     assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {
         "dedupe_key",
@@ -173,6 +176,9 @@ def test_comparison_sees_a_missing_column() -> None:
         *CURATOR_INDEXES,
         "ix_submission_reference",
         "ix_submission_status",
+        "ix_training_round_code",
+        "ix_training_round_expires_at",
+        "ix_training_vote_participant",
     }
 
 

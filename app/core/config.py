@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Failed logins in a row before an account is locked, and for how long.
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # Class voting (trainer mode): a round and its votes are deleted this long after it opened.
+    training_round_hours: float = 4.0
 
     @field_validator("web_concurrency", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 import app.auth.models
 import app.catalogue.models  # noqa: F401
 from app.catalogue import submissions  # noqa: F401
+from app.training import voting  # noqa: F401
 
 
 def run_migrations(connection: Connection) -> None:
