@@ -1,0 +1,271 @@
+"""Class voting (issue 12, item 5): a round with three simulated participants, each in a
+browser of its own (a TestClient with its own cookie jar)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from app.training.personas import load_personas
+from app.training.voting import (
+    CODE_ALPHABET,
+    TrainingRound,
+    TrainingVote,
+    normalise_code,
+    purge_expired,
+    secret_hash,
+)
+from tests.conftest import post_form
+
+PERSONA = load_personas()[0]
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "the page has no form token"
+    return match.group(1)
+
+
+def words(html: str) -> str:
+    """The page's text, tags left out and spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def start_round(trainer: TestClient) -> str:
+    token = csrf_of(trainer.get("/training/stemmen").text)
+    r = trainer.post(
+        "/training/stemmen",
+        data={"csrf": token, "persona_id": PERSONA.id},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    match = re.fullmatch(r"/training/stemmen/([A-Z0-9]{5})/beheer", r.headers["location"])
+    assert match
+    return match.group(1)
+
+
+def participant(trainer: TestClient) -> TestClient:
+    """A phone of its own: same app, empty cookie jar."""
+    return TestClient(trainer.app, raise_server_exceptions=False)
+
+
+def vote(phone: TestClient, code: str, elements: list[str]) -> httpx.Response:
+    page = phone.get(f"/stem/{code}")
+    assert page.status_code == 200
+    pairs = [("csrf", csrf_of(page.text)), *(("elements", e) for e in elements)]
+    response: httpx.Response = post_form(phone, f"/stem/{code}", pairs)
+    return response
+
+
+def spread_counts(trainer: TestClient, code: str) -> dict[str, int]:
+    r = trainer.get(f"/training/stemmen/{code}/spreiding", headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "no-store"
+    rows = re.findall(
+        r'<span class="bar-label">(.*?)</span>\s*<span class="bar-count">(\d+)</span>', r.text, re.S
+    )
+    return {" ".join(re.sub(r"<[^>]+>", " ", label).split()): int(n) for label, n in rows}
+
+
+def expire(client: TestClient, code: str) -> None:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        round_ = session.exec(select(TrainingRound).where(TrainingRound.code == code)).one()
+        round_.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(round_)
+        session.commit()
+
+
+def test_codes_are_typed_leniently() -> None:
+    assert set(CODE_ALPHABET).isdisjoint("0O1I")
+    assert normalise_code(" k7q m3 ") == "K7QM3"
+    assert normalise_code("k7-qm3") == "K7QM3"
+    assert normalise_code("K7QM") is None
+    assert normalise_code("K7QM0") is None
+
+
+def test_a_round_with_three_participants(client: TestClient) -> None:
+    code = start_round(client)
+    screen = client.get(f"/training/stemmen/{code}/beheer")
+    assert screen.status_code == 200
+    assert screen.headers["cache-control"] == "no-store"
+    text_ = words(screen.text)
+    assert code in text_ and PERSONA.name in text_
+    assert "<svg" in screen.text and f"QR-code naar http://testserver/stem/{code}" in text_
+    assert "0 deelnemers hebben gestemd" in text_
+    assert 'hx-trigger="every 2s"' in screen.text
+
+    phones = [participant(client) for _ in range(3)]
+    choices = [
+        ["meeting", "befriending", "practical_support"],
+        ["meeting", "befriending", "leisure"],
+        ["meeting", "psychoeducation", "leisure"],
+    ]
+    for phone, chosen in zip(phones, choices, strict=True):
+        r = vote(phone, code, chosen)
+        assert r.status_code == 200
+        assert "Uw stem is geteld." in words(r.text)
+
+    counts = spread_counts(client, code)
+    assert counts == {
+        "Ontmoeten / sociaal contact": 3,
+        "Vriendschaps-/buddy-interventies (befriending)": 2,
+        "Vrije tijd": 2,
+        "Psycho-educatie": 1,
+        "Praktisch ondersteunen": 1,
+    }
+    assert "3 deelnemers hebben gestemd" in words(
+        client.get(f"/training/stemmen/{code}/beheer").text
+    )
+
+    # A participant re-votes before the reveal: their choice is replaced, not added.
+    r = vote(phones[2], code, ["meeting", "psychoeducation", "mindfulness"])
+    assert "U koos: Mindfulness, Psycho-educatie, Ontmoeten / sociaal contact." in words(r.text)
+    counts = spread_counts(client, code)
+    assert counts["Vrije tijd"] == 1 and counts["Mindfulness"] == 1
+    assert sum(counts.values()) == 9
+
+    # Only the trainer's browser reveals: a participant gets 403 and nothing changes.
+    page = phones[0].get(f"/stem/{code}")
+    refused = phones[0].post(f"/training/stemmen/{code}/tonen", data={"csrf": csrf_of(page.text)})
+    assert refused.status_code == 403
+    assert "Alleen voor de trainer" in words(refused.text)
+    assert phones[0].get(f"/training/stemmen/{code}/beheer").status_code == 403
+    assert phones[0].get(f"/training/stemmen/{code}/spreiding").status_code == 403
+    assert "Het advies naast de keuzes" not in phones[0].get(f"/stem/{code}").text
+
+    # The trainer's button without the form token is refused too.
+    assert client.post(f"/training/stemmen/{code}/tonen", data={}).status_code == 403
+
+    late_phone = participant(client)
+    late_token = csrf_of(late_phone.get(f"/stem/{code}").text)
+    token = csrf_of(client.get(f"/training/stemmen/{code}/beheer").text)
+    r = client.post(f"/training/stemmen/{code}/tonen", data={"csrf": token})
+    assert r.status_code == 200 and str(r.url).endswith(f"/training/stemmen/{code}/beheer")
+    shown = words(r.text)
+    assert "Het advies naast de keuzes van de klas" in shown
+    assert "Het plan van het advies" in shown
+    assert 'hx-trigger="every' not in r.text  # polling stops after the reveal
+    fragment = client.get(f"/training/stemmen/{code}/spreiding")
+    assert "hx-trigger" not in fragment.text
+
+    # Participants now see the spread and the advice; voting is closed.
+    after = words(phones[1].get(f"/stem/{code}").text)
+    assert "Het advies naast de keuzes van de klas" in after
+    assert "Uw keuze: Ontmoeten / sociaal contact, Vriendschaps-/buddy-interventies" in after
+    late = post_form(
+        late_phone,
+        f"/stem/{code}",
+        [
+            ("csrf", late_token),
+            ("elements", "meeting"),
+            ("elements", "leisure"),
+            ("elements", "other"),
+        ],
+    )
+    assert late.status_code == 409
+    assert "stemmen kan niet meer" in words(late.text)
+    assert "3 deelnemers hebben gestemd" in words(late.text)
+
+
+def test_exactly_three_elements_and_the_ticks_stay(client: TestClient) -> None:
+    code = start_round(client)
+    phone = participant(client)
+    r = vote(phone, code, ["meeting", "leisure"])
+    assert r.status_code == 400
+    assert "Kies precies 3 elementen: u koos er 2." in words(r.text)
+    assert re.search(r'value="meeting"[^>]*checked', r.text)
+    assert re.search(r'value="leisure"[^>]*checked', r.text)
+    assert not re.search(r'value="mindfulness"[^>]*checked', r.text)
+    r = vote(phone, code, ["meeting", "leisure", "mindfulness", "befriending"])
+    assert r.status_code == 400
+    assert "u koos er 4" in words(r.text)
+    r = vote(phone, code, ["meeting", "leisure", "bogus"])
+    assert "Kies alleen elementen uit de lijst." in words(r.text)
+    assert spread_counts(client, code) == {}
+
+
+def test_unknown_and_expired_codes(client: TestClient) -> None:
+    r = client.get("/stem?code=ZZZZZ")
+    assert r.status_code == 404
+    assert "Er is geen stemronde met de code ‘ZZZZZ’." in words(r.text)
+    assert 'value="ZZZZZ"' in r.text  # what was typed stays
+    assert client.get("/stem/ABC").status_code == 404
+    assert "Vul de code in" in words(client.get("/stem?code=+").text)
+
+    code = start_round(client)
+    phone = participant(client)
+    spaced = f"{code[:2].lower()} {code[2:].lower()}"
+    r = phone.get("/stem", params={"code": spaced}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/stem/{code}"
+    page = phone.get(f"/stem/{code}")
+    expire(client, code)
+    r = post_form(phone, f"/stem/{code}", [("csrf", csrf_of(page.text)), ("elements", "meeting")])
+    assert r.status_code == 410
+    assert "Deze stemronde is verlopen: een ronde loopt 4 uur." in words(r.text)
+    assert phone.get(f"/stem/{code}").status_code == 410
+    assert client.get(f"/training/stemmen/{code}/beheer").status_code == 410
+    gone = client.get(f"/training/stemmen/{code}/spreiding")
+    assert "verlopen" in gone.text and "hx-trigger" not in gone.text
+
+    # The next round that opens purges the expired one with its votes.
+    start_round(client)
+    assert client.get(f"/stem/{code}").status_code == 404
+
+
+def test_nothing_personal_is_stored(client: TestClient) -> None:
+    code = start_round(client)
+    trainer_key = client.cookies.get("ezw_stemronde_trainer")
+    phone = participant(client)
+    vote(phone, code, ["meeting", "befriending", "leisure"])
+    token = phone.cookies.get("ezw_stem")
+    assert trainer_key and token
+    with client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        (round_row,) = conn.execute(text("SELECT * FROM training_round")).mappings().all()
+        (vote_row,) = conn.execute(text("SELECT * FROM training_vote")).mappings().all()
+    assert set(round_row) == {
+        "id",
+        "code",
+        "persona_id",
+        "trainer_key_hash",
+        "status",
+        "created_at",
+        "expires_at",
+    }
+    assert round_row["trainer_key_hash"] == secret_hash(trainer_key) != trainer_key
+    assert set(vote_row) == {"id", "round_id", "participant_hash", "elements", "created_at"}
+    assert vote_row["participant_hash"] == secret_hash(token)
+    stored = " ".join(str(v) for v in [*round_row.values(), *vote_row.values()])
+    assert token not in stored and trainer_key not in stored and "testclient" not in stored
+
+
+def test_purge_and_the_trainer_closing_a_round(client: TestClient) -> None:
+    code = start_round(client)
+    vote(participant(client), code, ["meeting", "befriending", "leisure"])
+    token = csrf_of(client.get(f"/training/stemmen/{code}/beheer").text)
+    r = client.post(f"/training/stemmen/{code}/sluiten", data={"csrf": token})
+    assert r.status_code == 200 and "De stemronde is afgesloten en gewist." in words(r.text)
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        assert session.exec(select(TrainingVote)).all() == []
+        assert purge_expired(session) == 0
+
+
+@pytest.mark.parametrize("persona_id", ["", "no-such-persona"])
+def test_starting_needs_a_known_persona_and_the_form_token(
+    client: TestClient, persona_id: str
+) -> None:
+    token = csrf_of(client.get("/training/stemmen").text)
+    r = client.post("/training/stemmen", data={"csrf": token, "persona_id": persona_id})
+    assert r.status_code == 400 and "Kies een persona uit de lijst." in words(r.text)
+    # A form without this page's token (another page, an old tab): confirm once, nothing lost.
+    r = client.post("/training/stemmen", data={"persona_id": PERSONA.id})
+    assert r.status_code == 403
+    assert "Bevestig dat u een stemronde wilt starten." in words(r.text)
+    assert re.search(rf'value="{PERSONA.id}"\s+selected', r.text)
