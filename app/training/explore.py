@@ -309,6 +309,9 @@ def strip_citations(text: str) -> str:
     return _CITATION.sub("", text).strip()
 
 
+AVOID_PER_SLIDE = 3
+
+
 @dataclass(frozen=True)
 class Slide:
     """One screen of the projector view."""
@@ -376,17 +379,17 @@ def presentation_slides(
                 paragraphs=[strip_citations(item.why), item.client_text],
             )
         )
-    if advice.discouraged:
-        slides.append(
-            Slide(
-                "avoid",
-                _("Liever niet voorstellen"),
-                pairs=[
-                    (d.label, strip_citations(d.reasons[0].text) if d.reasons else "")
-                    for d in advice.discouraged
-                ],
-            )
-        )
+    # Few enough reasons a screen to read them from the back of the room.
+    avoid = [
+        (d.label, strip_citations(d.reasons[0].text) if d.reasons else "")
+        for d in advice.discouraged
+    ]
+    parts = [avoid[i : i + AVOID_PER_SLIDE] for i in range(0, len(avoid), AVOID_PER_SLIDE)]
+    for number, part in enumerate(parts, start=1):
+        title = _("Liever niet voorstellen")
+        if len(parts) > 1:
+            title = f"{title} ({number}/{len(parts)})"
+        slides.append(Slide("avoid", title, pairs=part))
     points = persona.learning_points
     if points:
         slides.append(
