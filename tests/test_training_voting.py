@@ -13,11 +13,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from app.advice.engine import advise
+from app.advice.knowledge import Knowledge
+from app.domain.vocabulary import ElementId
 from app.training.personas import load_personas
 from app.training.voting import (
     CODE_ALPHABET,
+    Spread,
     TrainingRound,
     TrainingVote,
+    compare_with_advice,
     normalise_code,
     purge_expired,
     secret_hash,
@@ -269,3 +274,31 @@ def test_starting_needs_a_known_persona_and_the_form_token(
     assert r.status_code == 403
     assert "Bevestig dat u een stemronde wilt starten." in words(r.text)
     assert re.search(rf'value="{PERSONA.id}"\s+selected', r.text)
+
+
+def test_the_reveal_sets_the_class_beside_the_advice(knowledge: Knowledge) -> None:
+    advices = [advise(p.intake_model, knowledge, ()) for p in load_personas()]
+    advice = next(a for a in advices if a.discouraged and len(a.plan) >= 2)
+    labels = {e.value: knowledge.elements[e].label.get("nl") for e in ElementId}
+    first, second = advice.plan[:2]
+    warned = advice.discouraged[0].id
+    possible = next(e.id for e in advice.elements if e.id not in advice.plan)
+    unmentioned = next(
+        e.value
+        for e in ElementId
+        if e.value not in {x.id for x in advice.elements} | {d.id for d in advice.discouraged}
+    )
+    counts = {e.value: 0 for e in ElementId}
+    counts.update({first: 6, second: 1, warned: 4, possible: 3, unmentioned: 2})
+    comparison = compare_with_advice(Spread(6, counts), advice, labels)
+    assert [c.id for c in comparison.plan] == advice.plan
+    assert [c.count for c in comparison.plan][:2] == [6, 1]
+    assert [c.id for c in comparison.agree] == [first]
+    assert second in [c.id for c in comparison.missed]
+    (against,) = comparison.against
+    assert (against.id, against.count) == (warned, 4)
+    assert against.why == advice.discouraged[0].reasons[0].text
+    assert [(c.id, c.in_advice) for c in comparison.elsewhere] == [
+        (possible, True),
+        (unmentioned, False),
+    ]

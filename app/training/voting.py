@@ -281,6 +281,8 @@ class Compared:
     count: int
     why: str = ""
     source: str = ""
+    # For an element outside the plan: does the advice list it at all ("also possible")?
+    in_advice: bool = True
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,7 @@ class Comparison:
     agree: in the plan and chosen by at least a third of the class; missed: in the plan
     but chosen by fewer; against: chosen by at least a third although the advice
     discourages it (with the advice's reason); elsewhere: chosen by at least a third,
-    possible according to the advice, but not in its plan."""
+    neither in the plan nor discouraged (in_advice: the advice lists it as also possible)."""
 
     plan: list[Compared]
     agree: list[Compared]
@@ -299,13 +301,14 @@ class Comparison:
     elsewhere: list[Compared]
 
 
-def compare_with_advice(spread: Spread, advice: Advice) -> Comparison:
-    """Set the class's spread beside the advice's plan, its reasons and its warnings."""
+def compare_with_advice(spread: Spread, advice: Advice, labels: dict[str, str]) -> Comparison:
+    """Set the class's spread beside the advice's plan, its reasons and its warnings
+    (`labels`: element id → label in the UI language)."""
     items = {item.id: item for item in advice.plan_items}
     plan = []
     for element in advice.plan:
         item = items.get(element)
-        label = item.label if item else next(e.label for e in advice.elements if e.id == element)
+        label = item.label if item else labels[element]
         plan.append(
             Compared(
                 element,
@@ -330,9 +333,12 @@ def compare_with_advice(spread: Spread, advice: Advice) -> Comparison:
                     reason.source if reason else "",
                 )
             )
+    against.sort(key=lambda c: -c.count)
+    listed = {e.id for e in advice.elements}
+    settled = set(advice.plan) | {d.id for d in advice.discouraged}
     elsewhere = [
-        Compared(e.id, e.label, spread.counts[e.id])
-        for e in advice.elements
-        if e.id not in advice.plan and spread.is_popular(e.id)
+        Compared(element, labels[element], count, in_advice=element in listed)
+        for element, count in spread.ranked()
+        if element not in settled and spread.is_popular(element)
     ]
     return Comparison(plan, agree, missed, against, elsewhere)

@@ -217,7 +217,8 @@ async def _advice_context(
     knowledge: Knowledge = request.app.state.knowledge
     # The plan does not depend on the catalogue's offers: none are matched here.
     advice = await run_in_threadpool(advise, persona.intake_model, knowledge, (), lang=lang)
-    return {"advice": advice, "comparison": compare_with_advice(spread, advice)}
+    labels = {e.value: knowledge.elements[e].label.get(lang) for e in ElementId}
+    return {"advice": advice, "comparison": compare_with_advice(spread, advice, labels)}
 
 
 def hours_text(hours: float) -> str:
