@@ -280,3 +280,18 @@ def test_an_unknown_persona_is_a_dutch_404(client: TestClient) -> None:
         assert response.status_code == 404
         assert "Persoon niet gevonden" in response.text
         assert 'href="/training"' in response.text
+
+
+def test_the_persona_page_opens_a_voting_round(client: TestClient) -> None:
+    """The button "Stemronde starten" carries the token of app/web/training_voting.py's
+    form: one click opens the round, without the confirmation a missing token asks for."""
+    html = client.get("/training/persona/kobe-jongvolwassene").text
+    token = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert token
+    response = client.post(
+        "/training/stemmen",
+        data={"csrf": token.group(1), "persona_id": "kobe-jongvolwassene"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("/beheer")

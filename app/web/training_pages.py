@@ -34,6 +34,7 @@ from app.web.plan import (
     split_first,
 )
 from app.web.templating import is_htmx, render
+from app.web.training_voting import remember_start_form, start_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,15 +184,10 @@ async def _persona_page(request: Request, persona_id: str, template: str) -> Res
 
 def _with_vote_form(request: Request, template: str, context: dict[str, Any]) -> Response:
     """The persona page with the form that opens a voting round (app/web/training_voting.py)."""
-    from app.web import training_voting
-
-    start_form = getattr(training_voting, "start_form", None)
-    remember = getattr(training_voting, "remember_start_form", None)
-    form = start_form(request) if start_form is not None else None
-    context["vote_token"] = getattr(form, "token", "")
+    form = start_form(request)
+    context["vote_token"] = form.token
     response = _page(request, template, context)
-    if form is not None and remember is not None:
-        remember(request, response, form)
+    remember_start_form(request, response, form)
     return response
 
 

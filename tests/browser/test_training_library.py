@@ -30,7 +30,8 @@ def test_library_persona_and_worksheet(page: Page) -> None:
     expect(page.locator(f"#persona-{persona.id}")).to_be_visible()
     expect(page.locator("#persona-yonas-nieuwkomer")).to_have_count(0)
 
-    page.locator(f"#persona-{persona.id}").get_by_role("link", name=persona.name, exact=True).click()
+    card = page.locator(f"#persona-{persona.id}")
+    card.get_by_role("link", name=persona.name, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(persona.name)
     expect(page.get_by_role("heading", name="Het verhaal", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Het plan", exact=True)).to_be_visible()
