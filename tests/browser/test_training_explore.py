@@ -45,8 +45,11 @@ def test_profiles_compare_and_presentation(page: Page) -> None:
     expect(page.locator("#col-b .changed-answers")).to_contain_text("chronische")
     assert page.locator("#col-b .entered, #col-b del").count() == marked
 
-    # The projector view: one slide at a time, keys as a clicker sends them.
-    page.goto(f"/training/persona/{first.id}/presentatie")
+    # The projector view from the persona page (a boosted link: it loads as a whole page,
+    # with its script): one slide at a time, keys as a clicker sends them.
+    page.goto(f"/training/persona/{first.id}")
+    page.locator(f"a[href='/training/persona/{first.id}/presentatie']").first.click()
+    expect(page).to_have_url(re.compile(rf"/training/persona/{first.id}/presentatie"))
     slides = page.locator("section.slide")
     total = slides.count()
     expect(page.locator("#dia-1")).to_be_visible()
