@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.advice.compare import compare
 from app.advice.engine import advise
@@ -18,7 +20,7 @@ from app.catalogue.records import InitiativeRecord
 from app.core.config import Settings
 from app.domain.intake import Intake
 from app.main import create_app
-from app.training.explore import PROFILE_BASE_INTAKE, Preset, presets
+from app.training.explore import OVERRIDES, PROFILE_BASE_INTAKE, Preset, presets
 from app.training.personas import Persona, load_personas, persona_by_id
 
 
@@ -103,6 +105,11 @@ def _expected_advice(
             body[name] = value == "need"
         elif name == "dimension":
             body["dimensions"] = [value]
+        elif name == "age_group":
+            body.pop("age", None)
+            body[name] = value
+            if value != "older":
+                body["risk_factors"] = [r for r in body.get("risk_factors", []) if r != "older_age"]
         else:
             body[name] = value
     return advise(Intake.model_validate(body), knowledge, catalogue)
@@ -123,6 +130,13 @@ def _assert_marked(page: str, column: str, before: Advice, after: Advice) -> Non
         assert f'data-offer="{o}"><span class="offer-entered">' in col, o
     for o in diff.offers_left:
         assert re.search(rf'data-offer="{o}"><del>', col), o
+    for e, reasons in diff.reasons_added.items():
+        assert f'data-element="{e}"><span class="reasons-changed">' in col or e in diff.moved
+        for r in reasons:
+            assert r.text in text(col), r.rule
+    for reasons in diff.reasons_dropped.values():
+        for r in reasons:
+            assert r.text in text(col), r.rule
     assert ("Geen verschil met kolom A." in col) == (not diff.any_difference)
 
 
@@ -161,6 +175,42 @@ def test_three_personas_each_compared_with_the_first(
     _assert_marked(
         page, "c", first, _expected_advice(c, {"wants_contact": "need"}, knowledge, catalogue)
     )
+
+
+OVERRIDE_VALUES = st.fixed_dictionaries(
+    {},
+    optional={name: st.sampled_from(values) for name, values in OVERRIDES.items()},
+)
+
+
+@given(
+    a=st.sampled_from([p.id for p in load_personas()]),
+    b=st.sampled_from([p.id for p in load_personas()]),
+    changes=OVERRIDE_VALUES,
+)
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_any_two_columns_mark_exactly_what_the_engine_changes(
+    client: TestClient,
+    knowledge: Knowledge,
+    catalogue: tuple[InitiativeRecord, ...],
+    a: str,
+    b: str,
+    changes: dict[str, str],
+) -> None:
+    query = {"a": a, "b": b} | {f"b_{k}": v for k, v in changes.items()}
+    response = client.get("/training/vergelijk", params=query)
+    assert response.status_code == 200
+    pa, pb = persona_by_id(a), persona_by_id(b)
+    assert pa is not None and pb is not None
+    before = _expected_advice(pa, {}, knowledge, catalogue)
+    after = _expected_advice(pb, changes, knowledge, catalogue)
+    _assert_marked(response.text, "b", before, after)
 
 
 def test_the_same_persona_twice_shows_no_change(client: TestClient) -> None:
