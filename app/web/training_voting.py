@@ -571,11 +571,7 @@ def choice_message(problem: ChoiceError, chosen: int) -> str:
         return _("Kies precies 3 elementen: u koos er {n}. Haal er een of meer weg.").format(
             n=chosen
         )
-    return ngettext_(
-        "Kies precies 3 elementen: u koos er {n}.",
-        "Kies precies 3 elementen: u koos er {n}.",
-        chosen,
-    ).format(n=chosen)
+    return _("Kies precies 3 elementen: u koos er {n}.").format(n=chosen)
 
 
 @router.post(JOIN_PATH + "/{code}", response_class=HTMLResponse)
