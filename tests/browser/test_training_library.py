@@ -56,3 +56,10 @@ def test_library_persona_and_worksheet(page: Page) -> None:
     page.emulate_media(media="screen")
     page.set_viewport_size({"width": 390, "height": 800})
     _fits(page)
+
+    # The answer key, reached from the persona page: the plan with its reasons.
+    page.go_back()
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.get_by_role("link", name="Antwoordsleutel").click()
+    expect(page.locator("#answer-plan li.element").first).to_be_visible()
+    assert_accessible(page)
