@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         overrides={
             "/landschap/upload": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024,
             "/landschap/vraag": landscape_pages.MAX_UPLOAD_BYTES + 64 * 1024,
+            "/beheer/import": curator_import.MAX_UPLOAD_BYTES + 64 * 1024,
         },
     )
     # Level 3: within 10 % of level 5 in size at half its cost (a 27 KB advice: 161 µs

@@ -1242,6 +1242,10 @@ class ImportedRow:
 
     row: dict[str, str]
     skipped: list[str] = field(default_factory=list)
+    # The same, structured for the import preview: (code, HSDS field, value); codes
+    # "unknown_term" (an attribute whose taxonomy term is not one of ours) and
+    # "many_values" (more than one term of a single-valued facet).
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _first(items: object) -> Mapping[str, Any] | None:
@@ -1277,6 +1281,7 @@ def service_to_row(service: Mapping[str, Any], vocab: Vocabulary | None = None) 
     like any uploaded row."""
     vocab = vocab or vocabulary()
     skipped: list[str] = []
+    problems: list[tuple[str, str, str]] = []
     row = dict.fromkeys(ALL_COLUMNS, "")
     organization = service.get("organization")
     org = organization if isinstance(organization, Mapping) else None
@@ -1311,10 +1316,11 @@ def service_to_row(service: Mapping[str, Any], vocab: Vocabulary | None = None) 
         if term is None:
             nested = attribute.get("taxonomy_term")
             code = _str(nested, "code") if isinstance(nested, Mapping) else ""
+            shown = code or str(attribute.get("taxonomy_term_id") or "")
             skipped.append(
-                f"attribute {attribute.get('id')}: taxonomy term "
-                f"{code or attribute.get('taxonomy_term_id')} is not one of ours"
+                f"attribute {attribute.get('id')}: taxonomy term {shown} is not one of ours"
             )
+            problems.append(("unknown_term", "attributes.taxonomy_term_id", shown))
             continue
         if term.column in TEXT_FIELDS:
             row[term.column] = _str(attribute, "value")
@@ -1327,21 +1333,61 @@ def service_to_row(service: Mapping[str, Any], vocab: Vocabulary | None = None) 
         values.sort(key=order.index)
         if column in SINGLE_VALUED_FACETS and len(values) > 1:
             skipped.append(f"{column}: more than one value ({';'.join(values)}), kept the first")
+            problems.append(("many_values", column, ";".join(values)))
             values = values[:1]
         row[column] = ";".join(values)
-    return ImportedRow(row, skipped)
+    return ImportedRow(row, skipped, problems)
 
 
 def services_to_csv(services: Iterable[Mapping[str, Any]]) -> str:
     """HSDS services as a CSV file of the exchange format (csvio.parse_csv reads it)."""
+    return services_to_rows(services)[0]
+
+
+def services_to_rows(services: Iterable[Mapping[str, Any]]) -> tuple[str, list[ImportedRow]]:
+    """HSDS services as a CSV file of the exchange format, service n on row n + 1 (after the
+    header), and each service's ImportedRow (what it had to leave out)."""
     out = io.StringIO()
     writer = SafeCsvWriter(out)
     writer.writerow(ALL_COLUMNS)
     vocab = vocabulary()
+    rows = []
     for service in services:
-        row = service_to_row(service, vocab).row
-        writer.writerow([row[c] for c in ALL_COLUMNS])
-    return out.getvalue()
+        imported = service_to_row(service, vocab)
+        writer.writerow([imported.row[c] for c in ALL_COLUMNS])
+        rows.append(imported)
+    return out.getvalue(), rows
+
+
+# Where each column of the exchange format comes from in an HSDS service (for messages
+# that name the field of the record at fault).
+HSDS_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "website": "url",
+    "email": "email",
+    "phone": "phones.number",
+    "last_verified": "assured_date",
+    "municipality": "address.city",
+    "postcode": "address.postal_code",
+    "address": "address.address_1",
+}
+
+
+def filled_in_postcode(municipality: str | None, postcode: str | None) -> bool:
+    """Whether `postcode` is the one an export writes for a municipality recorded without
+    a postcode (its main postcode): an import keeps such a record's postcode empty."""
+    if not municipality or not postcode:
+        return False
+    place = load_places().find(municipality)
+    return place is not None and place.postcodes[:1] == (postcode,)
+
+
+def hsds_field(column: str) -> str:
+    """The HSDS field a column of the exchange format is read from."""
+    if column in HSDS_FIELDS:
+        return HSDS_FIELDS[column]
+    return f"attributes ({column})"
 
 
 # ---------------------------------------------------------------------------------------

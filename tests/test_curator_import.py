@@ -1,0 +1,331 @@
+"""Issue 11, items 4 and 5: curators preview an import (CSV or HSDS), see every error by row
+and column and every change, and confirm it all or nothing; they export the catalogue.
+
+Runs on SQLite and, when a server answers, on PostgreSQL (the db_url fixture)."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlmodel import Session, col, select
+
+from app.auth.models import AuditEntry
+from app.catalogue import import_preview
+from app.catalogue.csvio import import_initiatives
+from app.catalogue.models import Initiative
+from app.catalogue.version import read_version
+from tests import test_curators
+from tests.test_curators import ADMIN, CURATOR, Site, logged_in, token_of, visible_text
+
+# The curator tests' fixtures: a fresh database (SQLite, and PostgreSQL when a server
+# answers), cheap password hashing, and the app with an admin and a curator.
+db_url = test_curators.db_url
+cheap_hashing = test_curators.cheap_hashing
+site = test_curators.site
+
+HEADER = "name,municipality,website,email,elements,last_verified"
+BASE = (
+    f"{HEADER}\n"
+    "Buurtkoor Zingen,Gent,https://koor.example.be,,meeting,2025-01-10\n"
+    "Wandelclub Samen,Leuven,,info@wandel.example.be,,\n"
+    "Praatcafé,Brugge,,,meeting;leisure,\n"
+)
+PENDING = re.compile(r'name="voorbeeld" value="([^"]+)"')
+
+
+@pytest.fixture
+def curator(site: Site) -> Iterator[TestClient]:
+    with Session(site.app.state.engine) as session:
+        import_initiatives(session, BASE)
+    yield logged_in(site.client, CURATOR)
+
+
+def upload(
+    client: TestClient, content: str | bytes, name: str = "lijst.csv", replace: bool = False
+) -> Response:
+    token = token_of(client, "/beheer/import")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return client.post(
+        "/beheer/import",
+        data={"csrf": token, "vervang": "ja" if replace else "nee"},
+        files={"bestand": (name, data, "application/octet-stream")},
+    )
+
+
+def confirm(client: TestClient, preview: Response) -> Response:
+    match = PENDING.search(preview.text)
+    assert match, visible_text(preview.text)
+    return client.post(
+        "/beheer/import/bevestig",
+        data={"csrf": token_of(client, "/beheer/import"), "voorbeeld": html.unescape(match[1])},
+    )
+
+
+def counts(page: str) -> dict[str, int]:
+    """The preview's counts, as the page shows them."""
+    found = re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page)
+    return {html.unescape(k): int(v) for k, v in found}
+
+
+def catalogue(site: Site) -> dict[str, Initiative]:
+    with Session(site.app.state.engine) as session:
+        return {r.name: r for r in session.exec(select(Initiative)).all()}
+
+
+def error_rows(page: str) -> list[tuple[str, str, str]]:
+    body = page.split('class="data import-errors"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", body, re.S)
+    return [tuple(visible_text(c) for c in row) for row in rows]  # type: ignore[misc]
+
+
+BAD = (
+    "naam,gemeente,website,email,elements,last_verified\n"
+    "Goed initiatief,Gent,,,meeting,\n"
+    "Fout element,Gent,,,meeting;vliegen,\n"  # row 3: unknown id in a list column
+    "Foute datum,Gent,,,,31/02/2024\n"  # row 4: bad date
+    "Foute site,Gent,javascript:alert(1),,,\n"  # row 5: bad URL
+    "Foute mail,Gent,,geen-adres,,\n"  # row 6: bad e-mail
+    ",Gent,https://x.example.be,,,\n"  # row 7: missing name
+    "Goed initiatief,gent,,,,\n"  # row 8: duplicate of row 2
+)
+
+
+def test_preview_lists_every_error_by_row_and_column_and_writes_nothing(
+    site: Site, curator: TestClient
+) -> None:
+    before = catalogue(site)
+    with site.app.state.engine.connect() as conn:
+        version = read_version(conn)
+    r = upload(curator, BAD)
+    assert r.status_code == 200
+    text = visible_text(r.text)
+    assert "Het bestand heeft 6 fouten. Er wordt niets geïmporteerd." in text
+    rows = error_rows(r.text)
+    assert [(row, column) for row, column, _msg in rows] == [
+        ("3", "elements"),
+        ("4", "last_verified"),
+        ("5", "website"),
+        ("6", "email"),
+        ("7", "naam"),
+        ("8", "naam"),
+    ]
+    messages = [m for _r, _c, m in rows]
+    assert "‘vliegen’ is geen gekende waarde" in messages[0]
+    assert "‘31/02/2024’ is geen datum" in messages[1]
+    assert "‘javascript:alert(1)’ is geen webadres" in messages[2]
+    assert "‘geen-adres’ is geen e-mailadres" in messages[3]
+    assert "een naam is verplicht" in messages[4]
+    assert "staat al op rij 2" in messages[5]
+    # No way to confirm, and nothing written.
+    assert 'action="/beheer/import/bevestig"' not in r.text
+    assert catalogue(site).keys() == before.keys()
+    with site.app.state.engine.connect() as conn:
+        assert read_version(conn) == version
+    assert not list((Path(site.app.state.settings.secret_key_file).parent / "imports").glob("*"))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "Het bestand is leeg"),
+        (b"name,municipality\n", "geen enkel initiatief"),
+        (b"name|municipality\nA|Gent\n", "onbekende kolom(men): ‘name|municipality’"),
+        ("name,municipality\nCafé,Gent\n".encode("cp1252"), "geen UTF-8-tekst"),
+        (b"name,stad\nA,Gent\n", "onbekende kolom(men): ‘stad’"),
+        (b"name,municipality\nA,Gent,extra\n", "2 cellen verwacht, 3 gevonden"),
+    ],
+    ids=["empty", "header-only", "wrong-delimiter", "cp1252", "unknown-column", "cell-count"],
+)
+def test_a_file_that_cannot_be_read_says_why(
+    curator: TestClient, content: bytes, expected: str
+) -> None:
+    r = upload(curator, content)
+    assert r.status_code == 200
+    assert expected in visible_text(r.text)
+    assert 'action="/beheer/import/bevestig"' not in r.text
+
+
+def test_too_many_rows_are_refused(curator: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_preview, "MAX_ROWS", 2)
+    r = upload(curator, BASE)
+    assert "Het bestand telt 3 initiatieven; een import neemt er hoogstens" in visible_text(r.text)
+    assert 'action="/beheer/import/bevestig"' not in r.text
+
+
+def test_a_clean_file_shows_new_changed_unchanged_and_applies_exactly_that(
+    site: Site, curator: TestClient
+) -> None:
+    new = (
+        f"{HEADER}\n"
+        "Buurtkoor Zingen,Gent,https://koor.example.be,,meeting;leisure,2025-01-10\n"
+        "Wandelclub Samen,Leuven,,info@wandel.example.be,,\n"
+        "Nieuw Initiatief,Aalst,,,,\n"
+    )
+    r = upload(curator, new, name="nieuw.csv")
+    assert r.status_code == 200
+    shown = counts(r.text)
+    assert shown == {"Nieuw": 1, "Gewijzigd": 1, "Teruggezet uit het archief": 0, "Ongewijzigd": 1}
+    assert sum(shown.values()) == 3  # every row of the file, once
+    text = visible_text(r.text)
+    assert "Buurtkoor Zingen · Gent (rij 2)" in text
+    assert "Elementen meeting meeting; leisure" in text or "meeting meeting; leisure" in text
+    assert "Nieuw Initiatief" not in catalogue(site)
+    done = confirm(curator, r)
+    assert done.status_code == 200, visible_text(done.text)
+    assert "nieuw.csv is geïmporteerd" in visible_text(done.text)
+    rows = catalogue(site)
+    assert rows["Buurtkoor Zingen"].elements == ["meeting", "leisure"]
+    assert "Nieuw Initiatief" in rows and "Praatcafé" in rows  # not in the file, kept
+    # The same file again: nothing left to change.
+    again = counts(upload(curator, new).text)
+    assert again == {"Nieuw": 0, "Gewijzigd": 0, "Teruggezet uit het archief": 0, "Ongewijzigd": 3}
+    # One audit entry for the import, one per changed or new record.
+    with Session(site.app.state.engine) as session:
+        entries = session.exec(
+            select(AuditEntry).where(col(AuditEntry.action).like("import%"))
+        ).all()
+    actions = sorted(e.action for e in entries)
+    assert actions == ["import", "import_changed", "import_new"]
+    (summary,) = [e for e in entries if e.action == "import"]
+    assert {"field": "file", "before": None, "after": "nieuw.csv"} in summary.changes
+    assert {"field": "new", "before": None, "after": 1} in summary.changes
+    (changed,) = [e for e in entries if e.action == "import_changed"]
+    assert changed.record_id == rows["Buurtkoor Zingen"].id
+    assert changed.changes == [
+        {"field": "elements", "before": ["meeting"], "after": ["meeting", "leisure"]}
+    ]
+    # The advice and the landscape use the new data at once (this worker has reloaded).
+    assert any(rec.name == "Nieuw Initiatief" for rec in site.app.state.catalogue.get())
+    found = site.client.get("/aanbod", params={"q": "Nieuw Initiatief"})
+    assert "Nieuw Initiatief" in visible_text(found.text)
+
+
+def test_replace_archives_what_is_absent_and_a_later_import_restores_it(
+    site: Site, curator: TestClient
+) -> None:
+    only_one = f"{HEADER}\nBuurtkoor Zingen,Gent,https://koor.example.be,,meeting,2025-01-10\n"
+    r = upload(curator, only_one, replace=True)
+    shown = counts(r.text)
+    assert shown["Naar het archief (niet in het bestand)"] == len(catalogue(site)) - 1
+    assert "Wandelclub Samen" in visible_text(r.text)
+    assert confirm(curator, r).status_code == 200
+    rows = catalogue(site)
+    assert len(rows) > 3  # nothing deleted
+    assert rows["Wandelclub Samen"].archived_at is not None
+    assert rows["Buurtkoor Zingen"].archived_at is None
+    assert all(rec.name != "Wandelclub Samen" for rec in site.app.state.catalogue.get())
+    # A row of an archived record brings it back ("teruggezet").
+    back = f"{HEADER}\nWandelclub Samen,Leuven,,info@wandel.example.be,,\n"
+    r = upload(curator, back)
+    assert counts(r.text)["Teruggezet uit het archief"] == 1
+    assert "Wandelclub Samen · Leuven (rij 2)" in visible_text(r.text)
+    assert confirm(curator, r).status_code == 200
+    assert catalogue(site)["Wandelclub Samen"].archived_at is None
+    assert any(rec.name == "Wandelclub Samen" for rec in site.app.state.catalogue.get())
+
+
+def test_a_stale_preview_is_refused(site: Site, curator: TestClient) -> None:
+    r = upload(curator, f"{HEADER}\nNieuw,Gent,,,,\n")
+    # Someone else changes the catalogue meanwhile.
+    with Session(site.app.state.engine) as session:
+        import_initiatives(session, f"{HEADER}\nIets anders,Gent,,,,\n")
+    refused = confirm(curator, r)
+    assert refused.status_code == 409
+    assert "De catalogus is gewijzigd sinds dit voorbeeld" in visible_text(refused.text)
+    assert "Nieuw" not in catalogue(site)
+    # A token of another session, or a made-up one, is refused too.
+    other = logged_in(site.other_client(), ADMIN)
+    r = upload(curator, f"{HEADER}\nNieuw,Gent,,,,\n")
+    refused = confirm(other, r)
+    assert refused.status_code == 400
+    assert "Dit voorbeeld is verlopen of hoort niet bij uw aanmelding" in visible_text(refused.text)
+    assert "Nieuw" not in catalogue(site)
+
+
+def test_apply_is_all_or_nothing(
+    site: Site, curator: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = {n: (r.elements, r.archived_at) for n, r in catalogue(site).items()}
+    r = upload(curator, f"{HEADER}\nBuurtkoor Zingen,Gent,,,leisure,\nNieuw,Gent,,,,\n")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    # The rows are written, then the audit fails: the rows must go too.
+    monkeypatch.setattr(import_preview, "_audit", broken)
+    failed = confirm(curator, r)
+    assert failed.status_code == 500
+    after = {n: (r.elements, r.archived_at) for n, r in catalogue(site).items()}
+    assert after == before
+    with Session(site.app.state.engine) as session:
+        assert not session.exec(select(AuditEntry).where(AuditEntry.action == "import")).all()
+
+
+def test_hsds_round_trip_previews_all_unchanged(site: Site, curator: TestClient) -> None:
+    total = sum(1 for r in catalogue(site).values() if r.archived_at is None)
+    exported = curator.get("/beheer/export/hsds.json")
+    assert exported.status_code == 200
+    assert len(json.loads(exported.text)) == total
+    r = upload(curator, exported.content, name="hsds.json")
+    assert counts(r.text) == {
+        "Nieuw": 0,
+        "Gewijzigd": 0,
+        "Teruggezet uit het archief": 0,
+        "Ongewijzigd": total,
+    }, visible_text(r.text)
+    packed = curator.get("/beheer/export/hsds.zip")
+    assert packed.status_code == 200 and packed.content[:2] == b"PK"
+    r = upload(curator, packed.content, name="hsds.zip")
+    assert counts(r.text)["Ongewijzigd"] == total, visible_text(r.text)
+
+
+def test_hsds_problems_are_named_by_record_and_field(curator: TestClient) -> None:
+    services = [
+        {"id": "a", "name": "Goede dienst", "attributes": []},
+        {
+            "id": "b",
+            "name": "Rare dienst",
+            "attributes": [{"id": "x", "taxonomy_term": {"code": "onbekend:term"}}],
+        },
+        {"id": "c", "name": "", "url": "https://geen-naam.example.be"},
+    ]
+    r = upload(curator, json.dumps(services), name="diensten.json")
+    rows = error_rows(r.text)
+    assert rows[0][0] == "nr. 2: Rare dienst"
+    assert rows[0][1] == "attributes.taxonomy_term_id"
+    assert "Onbekende taxonomieterm ‘onbekend:term’" in rows[0][2]
+    assert rows[1][0].startswith("nr. 3") and rows[1][1] == "name"
+    assert "een naam is verplicht" in rows[1][2]
+    assert 'action="/beheer/import/bevestig"' not in r.text
+    assert "geen HSDS-bestand" in visible_text(upload(curator, b"{nope", name="x.json").text)
+
+
+def test_curator_exports_stream_the_catalogue_with_or_without_the_archive(
+    site: Site, curator: TestClient
+) -> None:
+    with Session(site.app.state.engine) as session:
+        row = session.exec(select(Initiative).where(Initiative.name == "Praatcafé")).one()
+        row.archived_at = row.updated_at
+        session.add(row)
+        session.commit()
+    page = visible_text(curator.get("/beheer/export").text)
+    assert "1 gearchiveerde" in page
+    active = curator.get("/beheer/export/initiatieven.csv").text
+    archive = curator.get("/beheer/export/initiatieven.csv?scope=archief").text
+    both = curator.get("/beheer/export/initiatieven.csv?scope=alles").text
+    assert "Praatcafé" not in active and "Buurtkoor Zingen" in active
+    assert archive.count("\n") == 2 and "Praatcafé" in archive
+    assert len(both.splitlines()) == len(active.splitlines()) + 1
+    assert io.StringIO(active).readline().startswith("name,description")
+    # Anonymous users get none of it.
+    anonymous = site.other_client()
+    for path in ("/beheer/export/initiatieven.csv", "/beheer/export/hsds.json", "/beheer/import"):
+        assert anonymous.get(path, follow_redirects=False).status_code == 303
