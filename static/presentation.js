@@ -17,7 +17,7 @@
       return n >= 0 && n < slides.length ? n : 0;
     }
 
-    function show(n, focus) {
+    function show(n, focus, initial) {
       current = Math.max(0, Math.min(slides.length - 1, n));
       slides.forEach(function (slide, i) {
         slide.classList.toggle("is-current", i === current);
@@ -28,7 +28,7 @@
         else link.removeAttribute("aria-current");
       });
       var address = "#dia-" + (current + 1);
-      if (window.location.hash !== address && window.history.replaceState) {
+      if (!initial && window.location.hash !== address && window.history.replaceState) {
         window.history.replaceState(null, "", address);
       }
       if (focus) {
@@ -64,6 +64,6 @@
     });
 
     window.addEventListener("hashchange", function () { show(fromHash(), true); });
-    show(fromHash(), false);
+    show(fromHash(), false, true);
   });
 })();
