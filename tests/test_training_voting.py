@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from app.advice.engine import advise
 from app.advice.knowledge import Knowledge
+from app.core.rate_limit import SlidingWindowLimiter
 from app.domain.vocabulary import ElementId
 from app.training.personas import load_personas
 from app.training.voting import (
@@ -302,3 +303,15 @@ def test_the_reveal_sets_the_class_beside_the_advice(knowledge: Knowledge) -> No
         (possible, True),
         (unmentioned, False),
     ]
+
+
+def test_votes_from_one_address_are_limited(client: TestClient) -> None:
+    code = start_round(client)
+    client.app.state.training_vote_limiter = SlidingWindowLimiter(1, 100, 60.0)  # type: ignore[attr-defined]
+    phone = participant(client)
+    assert vote(phone, code, ["meeting", "leisure", "other"]).status_code == 200
+    r = vote(phone, code, ["meeting", "leisure", "befriending"])
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert "Te veel stemmen in korte tijd." in words(r.text)
+    assert re.search(r'value="befriending"[^>]*checked', r.text)  # the new ticks stay
+    assert spread_counts(client, code)["Andere (bv. bewustwording, vorming, samenwerking)"] == 1
