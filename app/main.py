@@ -22,6 +22,7 @@ from app.core.db import init_db, make_engine
 from app.core.i18n import LanguageMiddleware
 from app.core.limits import BodySizeLimit
 from app.core.security import SecurityMiddleware
+from app.training.personas import load_personas
 from app.web import (
     admin_pages,
     catalogue_pages,
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Load the knowledge eagerly: a malformed rules file must stop start-up.
     knowledge = load_knowledge(settings.rules_dir)
+    # So must a malformed persona file (data/personas.yaml, trainer mode).
+    load_personas()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
