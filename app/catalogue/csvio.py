@@ -864,10 +864,15 @@ def export_rows(session: Session, ids: Sequence[int] | None = None) -> Iterator[
 
     The whole catalogue is one statement read in batches (a server-side cursor on
     PostgreSQL), so that an export is one consistent state of it; given ids are read in
-    batches of ids.
+    batches of ids. Archived records are left out: an export is the published catalogue
+    (and the exchange format has no column that would keep them archived on import).
     """
     table = _TABLE
-    query = select(*(table.c[name] for name in ALL_COLUMNS)).order_by(table.c.id)
+    query = (
+        select(*(table.c[name] for name in ALL_COLUMNS))
+        .where(table.c.archived_at.is_(None))
+        .order_by(table.c.id)
+    )
     if ids is None:
         yield from session.exec(query.execution_options(yield_per=EXPORT_BATCH))
         return

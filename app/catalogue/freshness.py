@@ -54,6 +54,11 @@ def _stale(today: date, months: int) -> ColumnElement[bool]:
     )
 
 
+def _published() -> ColumnElement[bool]:
+    # Archived records are nobody's to confirm: they are out of the catalogue.
+    return col(Initiative.archived_at).is_(None)
+
+
 @dataclass(frozen=True)
 class FreshnessCounts:
     total: int
@@ -61,9 +66,9 @@ class FreshnessCounts:
 
 
 def freshness_counts(session: Session, today: date, months: int) -> FreshnessCounts:
-    total = session.exec(select(func.count()).select_from(Initiative)).one()
+    total = session.exec(select(func.count()).select_from(Initiative).where(_published())).one()
     stale = session.exec(
-        select(func.count()).select_from(Initiative).where(_stale(today, months))
+        select(func.count()).select_from(Initiative).where(_published(), _stale(today, months))
     ).one()
     return FreshnessCounts(total=total, stale=stale)
 
@@ -75,7 +80,7 @@ def stale_page(
     return list(
         session.exec(
             select(Initiative)
-            .where(_stale(today, months))
+            .where(_published(), _stale(today, months))
             .order_by(
                 col(Initiative.last_verified).is_not(None),
                 col(Initiative.last_verified),
@@ -92,9 +97,10 @@ def verify_initiative(
     session: Session, initiative_id: int, *, by: int, today: date
 ) -> Initiative | None:
     """Mark a record as confirmed today, with its audit entry and a new catalogue version
-    (so every worker reloads); commit. None when there is no such record."""
+    (so every worker reloads); commit. None when there is no such record (or it is
+    archived)."""
     row = session.get(Initiative, initiative_id)
-    if row is None:
+    if row is None or row.archived_at is not None:
         return None
     before = row.last_verified
     row.last_verified = today

@@ -707,8 +707,13 @@ def mapper(knowledge: Knowledge | None = None) -> Mapper:
 
 
 def source_query() -> Any:
-    """SELECT of the columns the mapping reads, in id order."""
-    return select(*(_TABLE.c[name] for name in SOURCE_COLUMNS)).order_by(_TABLE.c.id)
+    """SELECT of the columns the mapping reads, in id order; archived records are no
+    services (issue 11: archive instead of delete)."""
+    return (
+        select(*(_TABLE.c[name] for name in SOURCE_COLUMNS))
+        .where(_TABLE.c.archived_at.is_(None))
+        .order_by(_TABLE.c.id)
+    )
 
 
 def iter_rows(session: Session) -> Iterator[Any]:
@@ -1147,7 +1152,7 @@ class ServiceFilter:
 
 
 def _conditions(dialect: str, f: ServiceFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [_TABLE.c.archived_at.is_(None)]
     if f.search:
         pattern = f"%{_escape_like(f.search.lower())}%"
         conditions.append(

@@ -73,7 +73,8 @@ def _record_query() -> Select[Any]:
         type_coerce(table.c[name], String).label(name) if name in LIST_FIELDS else table.c[name]
         for name in RECORD_FIELDS
     ]
-    return select(*columns).order_by(table.c.id)
+    # Archived records (issue 11) are out of the advice, the landscape and search.
+    return select(*columns).where(table.c.archived_at.is_(None)).order_by(table.c.id)
 
 
 def load_records(engine: Engine) -> tuple[InitiativeRecord, ...]:
@@ -119,8 +120,9 @@ def initiatives_page(
     """One page of the catalogue in id order, and how many initiatives match in all.
 
     Filtered, counted and paged by the database: only the page's rows are loaded.
+    Archived records are left out.
     """
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [col(Initiative.archived_at).is_(None)]
     if municipality:
         # "gent", " GENT " and "Gent" are one municipality (as in models.catalogue_key):
         # which of the spellings stored match is decided here, over the few distinct ones.

@@ -358,6 +358,10 @@ def verify(
 def action_label(action: str) -> str:
     labels = {
         "verify": _("Nagekeken"),
+        "edit": _("Gewijzigd"),
+        "archive": _("Gearchiveerd"),
+        "restore": _("Teruggezet in het aanbod"),
+        "submission_edit": _("Aanmelding bewerkt"),
         "user_create": _("Gebruiker aangemaakt"),
         "user_deactivate": _("Gebruiker gedeactiveerd"),
         "user_activate": _("Gebruiker weer actief"),
@@ -386,6 +390,8 @@ def field_label(table: str, field: str) -> str:
             )
         )
         return labels.get(field, field)
+    if field in ("archived", "reason"):  # archive and restore (app.catalogue.edits)
+        return _("Gearchiveerd") if field == "archived" else _("Reden")
     return dutch_name(field) if current_language() == "nl" else field
 
 

@@ -346,6 +346,10 @@ def initiative_page(request: Request, initiative_id: str) -> HTMLResponse:
             row = session.get(Initiative, number)
     if row is None:
         return _not_found(request)
+    if row.archived_at is not None:
+        # Archived by a curator: gone on purpose (410), said so in words, with the way
+        # back to the rest of the offer; the record stays for the curators.
+        return render(request, "initiative_archived.html", {"name": row.name}, status_code=410)
     settings = request.app.state.settings
     context = _detail_context(row, request.app.state.knowledge, lang, settings.stale_after_months)
     return render(request, "initiative.html", context)

@@ -196,6 +196,23 @@ def field_errors(
     }
 
 
+def fields_context(
+    request: Request, data: dict[str, Any], errors: dict[str, str]
+) -> dict[str, Any]:
+    """What templates/_initiative_fields.html needs: the registration's fields with their
+    questions, help texts and choices (also the curators' edit forms, app.web.curator_records)."""
+    return {
+        "data": data,
+        "errors": errors,
+        "labels": field_labels(),
+        "hints": field_hints(),
+        "options": coded_options(codebook_of(request), current_language()),
+        "survey_coded": SURVEY_CODED,
+        "matrix_coded": MATRIX_CODED,
+        "municipality_options": _municipality_options(),
+    }
+
+
 def _lang(request: Request) -> str:
     set_language(request.scope.get("state", {}).get("lang", "nl"))
     return current_language()
@@ -210,23 +227,15 @@ def _form_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    lang = current_language()
     # One nonce per browser while the form is open (several tabs, the back button).
     nonce = request.cookies.get(COOKIE) or new_login_nonce()
     response = render(
         request,
         "registration.html",
         {
-            "data": data,
+            **fields_context(request, data, errors),
             "contact_email": contact_email,
-            "errors": errors,
             "notice": notice,
-            "labels": field_labels(),
-            "hints": field_hints(),
-            "options": coded_options(codebook_of(request), lang),
-            "survey_coded": SURVEY_CODED,
-            "matrix_coded": MATRIX_CODED,
-            "municipality_options": _municipality_options(),
             "token": form_token(key_of(request), nonce, PURPOSE),
         },
         status_code=status_code,

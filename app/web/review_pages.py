@@ -3,7 +3,9 @@
 On a router of app.web.beheer: anonymous users go to the login, and every POST needs the
 session's form token. A curator claims a submission (so that others see who is on it),
 approves it (it becomes an initiative through the import's checks, confirmed today, with
-an audit entry, and every worker sees it at once), or rejects it with a reason.
+an audit entry, and every worker sees it at once), or rejects it with a reason. The
+curator who claimed it may first edit its fields, in the registration's form and with its
+checks (audited; approval then publishes the edited data).
 """
 
 from __future__ import annotations
@@ -15,8 +17,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from app.auth.models import CuratorUser
+from app.catalogue.edits import (
+    NotEditable,
+    StaleRecord,
+    form_data,
+    save_submission_edit,
+    submission_fingerprint,
+)
 from app.catalogue.freshness import today_in_belgium
-from app.catalogue.models import LIST_FIELDS
+from app.catalogue.models import LIST_FIELDS, Initiative, dedupe_key
+from app.catalogue.service import official_municipality
 from app.catalogue.submissions import (
     FIELDS,
     MAX_REASON,
@@ -26,6 +36,7 @@ from app.catalogue.submissions import (
     approve,
     check_fields,
     claim,
+    clean_fields,
     pending,
     reject,
 )
@@ -117,6 +128,8 @@ def _detail(
         "decided_by": names.get(submission.decided_by) if submission.decided_by else None,
         "decided_at": moment(submission.decided_at) if submission.decided_at else None,
         "is_pending": submission.status == Status.PENDING,
+        "mine": submission.claimed_by is not None and submission.claimed_by == user.id,
+        "edited": request.query_params.get("bewerkt") == "1",
     }
     return _page(request, "beheer/submission.html", user, context, status_code=status_code)
 
@@ -174,6 +187,12 @@ def approve_submission(
             "De catalogus bevat al een initiatief met deze naam in deze gemeente. Wijs de "
             "aanmelding af of pas het bestaande initiatief aan."
         )
+        if _archived_twin(session, submission):
+            problem = _(
+                "Er is een gearchiveerd initiatief met deze naam in deze gemeente. Zet dat "
+                "terug (Initiatieven, filter ‘gearchiveerd’) of pas de naam van de "
+                "aanmelding aan."
+            )
         return _detail(request, session, user, submission, problem=problem, status_code=400)
     if not checked.ok:
         problem = _(
@@ -208,3 +227,118 @@ async def reject_submission(
         )
     reject(session, submission, user.id, reason)
     return _to(f"{QUEUE}/{submission_id}")
+
+
+def _archived_twin(session: SessionDep, submission: Submission) -> bool:
+    """The name and municipality of the registration are those of an archived record."""
+    town = official_municipality(submission.data.get("municipality") or None)
+    key = dedupe_key(str(submission.data.get("name") or ""), town)
+    row = session.exec(select(Initiative).where(col(Initiative.dedupe_key) == key)).first()
+    return row is not None and row.archived_at is not None
+
+
+# --- editing a claimed registration before approval ----------------------------------------
+
+
+def _edit_form(
+    request: Request,
+    user: CuratorUser,
+    submission: Submission,
+    data: dict[str, Any],
+    version: str,
+    errors: dict[str, str],
+    *,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    from app.web.registration_pages import fields_context
+
+    return _page(
+        request,
+        "beheer/submission_edit.html",
+        user,
+        {
+            **fields_context(request, data, errors),
+            "curator_form": True,
+            "s": submission,
+            "version": version,
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
+
+
+def _editable(submission: Submission | None, user: CuratorUser) -> bool:
+    return (
+        submission is not None
+        and submission.status == Status.PENDING
+        and submission.claimed_by is not None
+        and submission.claimed_by == user.id
+    )
+
+
+@curator.get(QUEUE + "/{submission_id}/bewerken", response_class=HTMLResponse)
+def submission_edit_form(
+    request: Request, session: SessionDep, user: CuratorDep, submission_id: int
+) -> Response:
+    """The registration's fields in its own form, for the curator who claimed it."""
+    _lang(request)
+    submission = _found(session, submission_id)
+    if submission is None:
+        return _to(QUEUE)
+    if not _editable(submission, user):
+        return _to(f"{QUEUE}/{submission_id}")
+    data = form_data(submission.data)
+    return _edit_form(request, user, submission, data, submission_fingerprint(submission), {})
+
+
+@curator.post(QUEUE + "/{submission_id}/bewerken", response_class=HTMLResponse)
+async def submission_edit(
+    request: Request, session: SessionDep, user: CuratorDep, submission_id: int
+) -> Response:
+    """Check the edited fields as the registration does; store them, audited, or show the
+    form again with every problem beside its field and nothing lost."""
+    from app.web.registration_pages import codebook_of, field_errors
+
+    lang = _lang(request)
+    form = await request.form()
+    submission = _found(session, submission_id)
+    if submission is None:
+        return _to(QUEUE)
+    if not _editable(submission, user) or user.id is None:
+        return _to(f"{QUEUE}/{submission_id}")
+    data = clean_fields(form)
+    typed = form.get("versie")
+    version = typed.strip()[:64] if isinstance(typed, str) else ""
+    codebook = codebook_of(request)
+    errors = field_errors(check_fields(data, codebook).issues, codebook, lang)
+    if errors or not version:
+        return _edit_form(
+            request,
+            user,
+            submission,
+            data,
+            version or submission_fingerprint(submission),
+            errors,
+            status_code=400,
+        )
+    try:
+        save_submission_edit(session, submission, data, expected=version, by=user.id)
+    except StaleRecord:
+        notice = _(
+            "Iemand anders heeft deze aanmelding intussen gewijzigd; er werd niets opgeslagen. "
+            "Hieronder staan uw gegevens: kijk ze na en bewaar opnieuw."
+        )
+        return _edit_form(
+            request,
+            user,
+            submission,
+            data,
+            submission_fingerprint(submission),
+            {},
+            notice=notice,
+            status_code=409,
+        )
+    except NotEditable:
+        return _to(f"{QUEUE}/{submission_id}")
+    return _to(f"{QUEUE}/{submission_id}?bewerkt=1")

@@ -153,7 +153,10 @@ def search_initiatives(
     records = catalogue_records(request)
     result = search_index(records).search(query, load_places())
     ids = [records[int(i)].id for i in result.order[offset : offset + limit]]
-    rows = {r.id: r for r in session.exec(select(Initiative).where(col(Initiative.id).in_(ids)))}
+    found = select(Initiative).where(
+        col(Initiative.id).in_(ids), col(Initiative.archived_at).is_(None)
+    )
+    rows = {r.id: r for r in session.exec(found)}
     items = [InitiativePublic.model_validate(rows[i]) for i in ids if i in rows]
     return InitiativeSearchPage(
         total=result.total, limit=limit, offset=offset, items=items, facets=result.facet_counts
@@ -165,6 +168,6 @@ def get_initiative(initiative_id: int, session: SessionDep) -> InitiativePublic:
     """One initiative by id."""
     # Ids are 32-bit integers (PostgreSQL's int4): a larger one overflows the query.
     row = session.get(Initiative, initiative_id) if 0 < initiative_id <= MAX_ID else None
-    if row is None:
+    if row is None or row.archived_at is not None:  # archived: out of the catalogue
         raise HTTPException(status_code=404, detail=f"initiative {initiative_id} not found")
     return InitiativePublic.model_validate(row)
