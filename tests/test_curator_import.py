@@ -325,6 +325,11 @@ def test_curator_exports_stream_the_catalogue_with_or_without_the_archive(
     assert archive.count("\n") == 2 and "Praatcafé" in archive
     assert len(both.splitlines()) == len(active.splitlines()) + 1
     assert io.StringIO(active).readline().startswith("name,description")
+    # The curators' record search, exported: the same words, the same records.
+    found = curator.get("/beheer/export/zoekresultaten.csv?q=buurt gent").text
+    assert "Buurtkoor Zingen" in found and "Wandelclub" not in found
+    archived = curator.get("/beheer/export/zoekresultaten.csv?q=praat&gearchiveerd=1").text
+    assert "Praatcafé" in archived
     # Anonymous users get none of it.
     anonymous = site.other_client()
     for path in ("/beheer/export/initiatieven.csv", "/beheer/export/hsds.json", "/beheer/import"):

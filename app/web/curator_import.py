@@ -35,7 +35,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -385,8 +385,14 @@ def export_page(request: Request, session: SessionDep, user: CuratorDep) -> Resp
     )
 
 
-def _export_chunks(engine: Any, scope: str) -> Iterator[str]:
-    """The catalogue's rows of the scope in the exchange format, a batch at a time."""
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _export_chunks(engine: Any, scope: str, text: str = "") -> Iterator[str]:
+    """The catalogue's rows of the scope in the exchange format, a batch at a time; with
+    `text`, only those whose name or municipality holds each of its words (any case), as
+    the curators' record search finds them."""
     import io
 
     table = Initiative.__table__  # type: ignore[attr-defined]
@@ -395,6 +401,14 @@ def _export_chunks(engine: Any, scope: str) -> Iterator[str]:
         query = query.where(table.c.archived_at.is_(None))
     elif scope == "archief":
         query = query.where(table.c.archived_at.is_not(None))
+    for word in text.split()[:20]:
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(table.c.name).like(pattern, escape="\\"),
+                func.lower(func.coalesce(table.c.municipality, "")).like(pattern, escape="\\"),
+            )
+        )
     out = io.StringIO()
     writer = InitiativeCsvWriter(out)
     with Session(engine) as session:
@@ -422,6 +436,20 @@ def export_csv(request: Request, user: CuratorDep, scope: str = "actief") -> Res
         _export_chunks(request.app.state.engine, scope),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name[scope]}.csv"'},
+    )
+
+
+@router.get("/beheer/export/zoekresultaten.csv")
+def export_search(
+    request: Request, user: CuratorDep, q: str = "", gearchiveerd: str = ""
+) -> Response:
+    """The results of the curators' record search (/beheer/aanbod, same query: `q`, and
+    `gearchiveerd=1` for the archive) in the exchange format."""
+    scope = "archief" if gearchiveerd == "1" else "actief"
+    return StreamingResponse(
+        _export_chunks(request.app.state.engine, scope, q[:200]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="zoekresultaten.csv"'},
     )
 
 
