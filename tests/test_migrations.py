@@ -17,7 +17,6 @@ from sqlmodel import Session, SQLModel, select
 
 import app.auth.models  # noqa: F401  (the curator tables belong to the models compared)
 from app.catalogue import submissions  # noqa: F401  (so does the registrations table)
-from app.training import voting  # noqa: F401  (and the class voting rounds)
 from app.catalogue.models import Initiative, dedupe_key
 from app.core.db import init_db, make_engine
 from app.migrations import (
@@ -28,6 +27,7 @@ from app.migrations import (
     head_revision,
     upgrade,
 )
+from app.training import voting  # noqa: F401  (and the class voting rounds)
 from tests.conftest import run_app, sqlite_url
 
 REFERRAL_COLUMNS = {"phone", "email", "address", "last_verified"}
