@@ -74,6 +74,30 @@ def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def _query_lang(scope: Any) -> str | None:
+    """The first `lang` parameter of the query string, or None."""
+    raw: bytes = scope.get("query_string", b"")
+    # parse_qs only when the name can be in it (written out, or percent-encoded).
+    if not raw or (b"lang" not in raw and b"%" not in raw):
+        return None
+    found = parse_qs(raw.decode("latin-1")).get("lang")
+    return found[0] if found else None
+
+
+def _cookie_lang(scope: Any) -> str | None:
+    """The `lang` cookie of the (last) Cookie header, or None."""
+    header = ""
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            header = value.decode("latin-1")
+    if "lang" not in header:  # no cookie of that name: skip parsing the others
+        return None
+    cookies: SimpleCookie = SimpleCookie()
+    with contextlib.suppress(CookieError):
+        cookies.load(header)
+    return cookies["lang"].value if "lang" in cookies else None
+
+
 class LanguageMiddleware:
     """Pick the language per request; `?lang=xx` also sets a cookie for later pages."""
 
@@ -84,19 +108,16 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        query_lang = (query.get("lang") or [None])[0]
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        cookies = SimpleCookie()
-        with contextlib.suppress(CookieError):
-            cookies.load(headers.get("cookie", ""))
-        cookie_lang = cookies["lang"].value if "lang" in cookies else None
-        lang = negotiate(query_lang, cookie_lang)
+        query_lang = _query_lang(scope)
+        lang = negotiate(query_lang, _cookie_lang(scope))
         scope.setdefault("state", {})["lang"] = lang
         set_language(lang)
+        if query_lang not in LANGUAGES:
+            await self.app(scope, receive, send)
+            return
 
         async def send_with_cookie(message: Any) -> None:
-            if message["type"] == "http.response.start" and query_lang in LANGUAGES:
+            if message["type"] == "http.response.start":
                 cookie = f"lang={query_lang}; Path=/; Max-Age=31536000; SameSite=Lax"
                 message.setdefault("headers", []).append((b"set-cookie", cookie.encode()))
             await send(message)

@@ -21,6 +21,7 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
+CSP_HEADER = (b"content-security-policy", CSP.encode())
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -77,7 +78,7 @@ class SecurityMiddleware:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((b"content-security-policy", CSP.encode()))
+                headers.append(CSP_HEADER)
                 headers.extend(HEADERS)
                 if no_store:
                     headers = [h for h in headers if h[0].lower() != b"cache-control"]
@@ -106,7 +107,7 @@ class SecurityMiddleware:
                 "headers": [
                     (b"content-type", ctype),
                     (b"content-length", str(len(body)).encode()),
-                    (b"content-security-policy", CSP.encode()),
+                    CSP_HEADER,
                     *HEADERS,
                 ],
             }
