@@ -367,12 +367,17 @@ def action_label(action: str) -> str:
         "user_activate": _("Gebruiker weer actief"),
         "password_reset": _("Wachtwoord opnieuw ingesteld door een beheerder"),
         "password_change": _("Eigen wachtwoord gewijzigd"),
+        "import": _("Import"),
+        "import_new": _("Nieuw initiatief uit een import"),
+        "import_changed": _("Gewijzigd door een import"),
+        "import_restored": _("Teruggezet door een import"),
+        "import_archived": _("Gearchiveerd door een import (vervanging)"),
     }
     return labels.get(action, action)
 
 
 def table_label(table: str) -> str:
-    labels = {"initiative": _("Initiatief"), "curator_user": _("Gebruiker")}
+    labels = {"initiative": _("Initiatief"), "curator_user": _("Gebruiker"), "import": _("Import")}
     return labels.get(table, table)
 
 
