@@ -149,6 +149,7 @@ def test_a_round_with_three_participants(client: TestClient) -> None:
     # The trainer's button without the form token is refused too.
     assert client.post(f"/training/stemmen/{code}/tonen", data={}).status_code == 403
 
+    assert phones[0].get(f"/stem/{code}/status").status_code == 204  # still waiting
     late_phone = participant(client)
     late_token = csrf_of(late_phone.get(f"/stem/{code}").text)
     token = csrf_of(client.get(f"/training/stemmen/{code}/beheer").text)
@@ -158,6 +159,8 @@ def test_a_round_with_three_participants(client: TestClient) -> None:
     assert "Het advies naast de keuzes van de klas" in shown
     assert "Het plan van het advies" in shown
     assert 'hx-trigger="every' not in r.text  # polling stops after the reveal
+    status = phones[0].get(f"/stem/{code}/status")
+    assert (status.status_code, status.headers["hx-refresh"]) == (200, "true")
     fragment = client.get(f"/training/stemmen/{code}/spreiding")
     assert "hx-trigger" not in fragment.text
 
@@ -203,6 +206,7 @@ def test_unknown_and_expired_codes(client: TestClient) -> None:
     assert "Er is geen stemronde met de code ‘ZZZZZ’." in words(r.text)
     assert 'value="ZZZZZ"' in r.text  # what was typed stays
     assert client.get("/stem/ABC").status_code == 404
+    assert client.get("/stem/ZZZZZ/status").status_code == 286  # htmx: stop polling
     assert "Vul de code in" in words(client.get("/stem?code=+").text)
 
     code = start_round(client)

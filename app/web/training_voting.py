@@ -73,6 +73,9 @@ VOTES_PER_ADDRESS = 240
 VOTES_OVERALL = 2400
 VOTE_WINDOW_SECONDS = 60.0
 POLL_SECONDS = 2
+# A participant who voted waits for the reveal; their page asks less often than the
+# trainer's screen (a class of phones), and reloads itself once the advice is shown.
+STATUS_SECONDS = 4
 
 
 def _lang(request: Request) -> str:
@@ -523,6 +526,7 @@ async def _vote_page(
         "error": error,
         "notice": notice,
         "needed": CHOICES,
+        "status_seconds": STATUS_SECONDS,
         "revealed": revealed,
         "token": form_token(key_of(request), token, VOTE_PURPOSE),
         **_spread_context(spread, knowledge, lang, advice_ctx.get("advice")),
@@ -553,6 +557,19 @@ async def vote_page(request: Request, code: str) -> Response:
         return _no_store(RedirectResponse(vote_path(round_.code), status_code=303))
     token = request.cookies.get(PARTICIPANT_COOKIE) or new_secret()
     return await _vote_page(request, round_, token)
+
+
+@router.get(JOIN_PATH + "/{code}/status")
+def round_status(request: Request, code: str) -> Response:
+    """What a participant's waiting page polls: nothing to do (204) while the round is
+    open, a reload once the advice is shown, and 286 (htmx: stop polling) once it is gone."""
+    with Session(_engine(request)) as session:
+        lookup, round_ = find_round(session, code)
+    if lookup is not Lookup.FOUND or round_ is None:
+        return _no_store(Response(status_code=286))
+    if round_.status == RoundStatus.REVEALED:
+        return _no_store(Response(status_code=200, headers={"HX-Refresh": "true"}))
+    return _no_store(Response(status_code=204))
 
 
 def _vote_limiter(request: Request) -> SlidingWindowLimiter:

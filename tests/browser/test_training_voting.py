@@ -37,8 +37,10 @@ def test_a_class_votes_and_the_trainer_reveals_the_advice(
     )
     assert_accessible(trainer)
 
+    phones = []
     for n, elements in enumerate(CHOICES):
         phone = new_context(viewport=PHONE).new_page()
+        phones.append(phone)
         phone.goto("/stem")
         if n == 0:
             assert_accessible(phone)
@@ -71,3 +73,7 @@ def test_a_class_votes_and_the_trainer_reveals_the_advice(
     expect(trainer.get_by_role("button", name="Advies tonen")).to_have_count(0)
     assert trainer.locator("[hx-trigger]").count() == 0
     assert_accessible(trainer)
+    # A phone that voted reloads itself once the advice is shown.
+    expect(
+        phones[0].get_by_role("heading", name="Het advies naast de keuzes van de klas")
+    ).to_be_visible(timeout=8000)
