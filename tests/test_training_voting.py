@@ -319,3 +319,9 @@ def test_votes_from_one_address_are_limited(client: TestClient) -> None:
     assert "Te veel stemmen in korte tijd." in words(r.text)
     assert re.search(r'value="befriending"[^>]*checked', r.text)  # the new ticks stay
     assert spread_counts(client, code)["Andere (bv. bewustwording, vorming, samenwerking)"] == 1
+
+
+def test_privacy_page_says_what_a_voting_round_keeps(client: TestClient) -> None:
+    page = client.get("/privacy").text
+    assert "Stemrondes in een vorming" in page
+    assert "Een ronde loopt 4 uur." in page

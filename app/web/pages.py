@@ -387,7 +387,8 @@ def privacy(request: Request) -> HTMLResponse:
     """What is kept where: the browser tab, the server, downloads, the anonymous record."""
     set_language(request.scope.get("state", {}).get("lang", "nl"))
     block = "main" if is_htmx(request) else None
-    return render(request, "privacy.html", {}, block=block)
+    hours = request.app.state.settings.training_round_hours
+    return render(request, "privacy.html", {"round_hours": f"{hours:g}"}, block=block)
 
 
 @router.get("/intake")
