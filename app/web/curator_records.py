@@ -46,13 +46,14 @@ from app.web.admin_pages import (
     _lang,
     _page,
     action_label,
+    field_label,
     long_date,
     moment,
     page_number,
     pager,
 )
 from app.web.beheer import CuratorDep, beheer_router
-from app.web.registration_pages import codebook_of, field_errors, field_labels, fields_context
+from app.web.registration_pages import codebook_of, field_errors, fields_context
 
 router = beheer_router()
 
@@ -80,9 +81,14 @@ def shown(codebook: Codebook, name: str, value: Any, lang: str) -> str:
     return str(value) if value else "–"
 
 
+def short_labels() -> dict[str, str]:
+    """Each field by its short name, as the audit log names it (the CSV column's)."""
+    return {name: field_label(INITIATIVE_TABLE, name) for name in FIELDS}
+
+
 def diff_rows(changes: list[FieldChange], codebook: Codebook, lang: str) -> list[dict[str, Any]]:
     """The diff as the preview shows it: field, before, after; lists as added and removed."""
-    labels = field_labels()
+    labels = short_labels()
     rows = []
     for c in changes:
         row: dict[str, Any] = {"field": c.field, "label": labels.get(c.field, c.field)}
@@ -155,7 +161,7 @@ def _record_page(
 ) -> Response:
     lang = _lang(request)
     codebook = codebook_of(request)
-    labels = field_labels()
+    labels = short_labels()
     assert row.id is not None
     values = stored_values(row)
     fields = [
