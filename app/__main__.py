@@ -48,7 +48,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             return 1
     print(
         f"imported {path}: {result.created} added, {result.updated} updated"
-        + (f", {result.deleted} removed first" if args.replace else "")
+        + (f", {result.archived} archived (not in the file)" if args.replace else "")
     )
     return 0
 
@@ -230,7 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     ini_sub = ini.add_subparsers(dest="action", required=True)
     imp = ini_sub.add_parser("import", help="import a CSV file (all or nothing)")
     imp.add_argument("file")
-    imp.add_argument("--replace", action="store_true", help="remove all initiatives first")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="archive (never delete) the initiatives that are not in the file",
+    )
     imp.set_defaults(func=_cmd_import)
     exp = ini_sub.add_parser("export", help="export the catalogue to a CSV file ('-' = stdout)")
     exp.add_argument("file")

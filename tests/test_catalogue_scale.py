@@ -78,11 +78,13 @@ def load(
 
 
 def dump(engine: Engine) -> list[dict[str, Any]]:
-    """Every stored column of every initiative but the two timestamps, in id order; ids
-    as ranks (after a replace, PostgreSQL's ids go on where SQLite's start again)."""
+    """Every stored column of every initiative in use but the two timestamps, in id order;
+    ids as ranks (after a replace, PostgreSQL's ids go on where SQLite's start again). A
+    replace archives what the old import deleted: archived rows are left out."""
     table = Initiative.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        rows = conn.execute(select(table).order_by(table.c.id)).mappings()
+        query = select(table).where(table.c.archived_at.is_(None)).order_by(table.c.id)
+        rows = conn.execute(query).mappings()
         return [
             {**row, "id": rank, "created_at": None, "updated_at": None}
             for rank, row in enumerate(rows, start=1)
@@ -90,7 +92,8 @@ def dump(engine: Engine) -> list[dict[str, Any]]:
 
 
 def outcome(result: ImportResult) -> tuple[int, int, int, list[str]]:
-    return result.created, result.updated, result.deleted, result.names
+    # The old import deleted what a replace now archives: the same number either way.
+    return result.created, result.updated, result.deleted + result.archived, result.names
 
 
 # --- the list pages in the database ----------------------------------------------------

@@ -64,8 +64,11 @@ def test_reimport_updates_instead_of_duplicating(session: Session) -> None:
 def test_replace(session: Session) -> None:
     import_initiatives(session, CATALOGUE_CSV.read_text(encoding="utf-8"))
     result = import_initiatives(session, f"{HEADER}\nOnly one" + "," * 17 + "\n", replace=True)
-    assert (result.deleted, result.created) == (19, 1)
-    assert [i.name for i in session.exec(select(Initiative))] == ["Only one"]
+    assert (result.archived, result.created) == (19, 1)
+    # The others are archived, not deleted.
+    rows = session.exec(select(Initiative)).all()
+    assert [i.name for i in rows if i.archived_at is None] == ["Only one"]
+    assert len(rows) == 20
 
 
 def _row(**values: str) -> str:

@@ -1,7 +1,7 @@
 """Imports are isolated from each other and from readers (issue 8, defect 4).
 
 Two imports at once take turns: the catalogue ends up holding one file's initiatives, never
-both; the count of rows "removed first" is the number the import really removed; a reader
+both; the count of rows a replace archived is the number the import really archived; a reader
 during a long import sees the old catalogue until the new one is committed, not an error;
 and the database itself refuses a second row for the same initiative.
 
@@ -50,15 +50,23 @@ def catalogue_csv(names: int, prefix: str = "Initiatief") -> str:
 
 
 def count(engine: Engine) -> int:
-    with Session(engine) as session:
-        return count_initiatives(session)
+    """The initiatives in use (a replace archives the others, never deletes them)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT COUNT(*) FROM initiative WHERE archived_at IS NULL")
+            ).scalar_one()
+        )
 
 
 def distinct_keys(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(
             conn.execute(
-                text("SELECT COUNT(*) FROM (SELECT DISTINCT name, municipality FROM initiative) k")
+                text(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT name, municipality FROM initiative"
+                    " WHERE archived_at IS NULL) k"
+                )
             ).scalar_one()
         )
 
@@ -117,9 +125,10 @@ def test_two_replace_imports_on_sqlite_leave_one_catalogue(sqlite_engine: Engine
     new = catalogue_csv(133)
     first, second = race(sqlite_engine, new, new, replace=True, hold=sqlite_hold)
     assert_one_catalogue(sqlite_engine, 133)
-    # Each removed what was there when it ran: the old 7, then the first import's 133.
-    assert (first.deleted, first.created) == (7, 133)
-    assert (second.deleted, second.created) == (133, 133)
+    # Each worked on what was there when it ran: the first archived the old 7 and added
+    # 133; the second found those 133 and updated them.
+    assert (first.archived, first.created, first.updated) == (7, 133, 0)
+    assert (second.archived, second.created, second.updated) == (0, 0, 133)
 
 
 def test_two_plain_imports_on_sqlite_update_instead_of_duplicating(
@@ -132,11 +141,17 @@ def test_two_plain_imports_on_sqlite_update_instead_of_duplicating(
     assert (second.created, second.updated) == (0, 155)
 
 
-def test_removed_count_is_what_the_import_removed(sqlite_engine: Engine) -> None:
+def test_archived_count_is_what_the_import_archived(sqlite_engine: Engine) -> None:
     import_file(sqlite_engine, catalogue_csv(12, "Oud"), replace=False)
     result = import_file(sqlite_engine, catalogue_csv(5), replace=True)
-    assert (result.deleted, result.created) == (12, 5)
+    assert (result.archived, result.created) == (12, 5)
     assert count(sqlite_engine) == 5
+    # Archived, not deleted; the same file again restores them.
+    with Session(sqlite_engine) as session:
+        assert count_initiatives(session) == 17
+    result = import_file(sqlite_engine, catalogue_csv(12, "Oud"), replace=True)
+    assert (result.archived, result.created, result.updated) == (5, 0, 12)
+    assert count(sqlite_engine) == 12
 
 
 def test_the_database_refuses_a_second_row_for_the_same_initiative(
@@ -197,14 +212,14 @@ def test_reader_sees_the_old_catalogue_during_a_long_sqlite_import(
     assert errors == []
     assert during == [old]
     assert set(seen) <= {old, new}
-    assert (result.deleted, result.created) == (old, new)
+    assert (result.archived, result.created) == (old, new)
     assert count(sqlite_engine) == new
 
 
 def assert_cli_imports_at_once_leave_one_catalogue(db: str, tmp_path: Path) -> None:
     """Two `initiatives import --replace` processes at once (as the probe ran them): the
-    catalogue holds the file of the one that finished last, which says it removed the other's
-    rows; the first says it removed none."""
+    catalogue holds the file of the one that finished last, which says it archived the
+    other's rows; the first says it archived none."""
     sizes = (133, 155)
     files = []
     for n, names in enumerate(sizes):
@@ -229,8 +244,9 @@ def assert_cli_imports_at_once_leave_one_catalogue(db: str, tmp_path: Path) -> N
     finally:
         engine.dispose()
     last = sizes.index(final)
-    assert f"{final} added, 0 updated, {sizes[1 - last]} removed first" in runs[last].stdout
-    assert f"{sizes[1 - last]} added, 0 updated, 0 removed first" in runs[1 - last].stdout
+    archived = f"{sizes[1 - last]} archived (not in the file)"
+    assert f"{final} added, 0 updated, {archived}" in runs[last].stdout
+    assert f"{sizes[1 - last]} added, 0 updated, 0 archived" in runs[1 - last].stdout
 
 
 def test_cli_imports_at_once_on_sqlite(tmp_path: Path) -> None:
@@ -292,8 +308,9 @@ def test_two_replace_imports_on_postgres_leave_one_catalogue(pg_url: str) -> Non
         first = a.result()
         b.result()
     assert_one_catalogue(engine, 133)
-    assert (first.deleted, first.created) == (7, 133)
-    assert (results["second"].deleted, results["second"].created) == (133, 133)
+    assert (first.archived, first.created, first.updated) == (7, 133, 0)
+    second_result = results["second"]
+    assert (second_result.archived, second_result.created, second_result.updated) == (0, 0, 133)
     engine.dispose()
 
 

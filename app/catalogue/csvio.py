@@ -25,9 +25,9 @@ from functools import partial
 from typing import Any, Protocol, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import JSON, func
+from sqlalchemy import JSON, update
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, select
 
 from app.catalogue.columns import Codebook, column_for, default_codebook
 from app.catalogue.models import (
@@ -168,6 +168,10 @@ class CsvImportError(Exception):
 class ImportResult:
     created: int = 0
     updated: int = 0
+    # A replace archives the initiatives absent from the file (never deletes them).
+    archived: int = 0
+    # Rows deleted: none since replace archives (kept for bench/legacy_catalogue.py, the
+    # old import that benchmarks compare with, which still deletes).
     deleted: int = 0
     names: list[str] = field(default_factory=list)
 
@@ -754,9 +758,12 @@ def _same(value: Any) -> Any:
 
 
 def import_initiatives(session: Session, text: str, replace: bool = False) -> ImportResult:
-    """Import a CSV text in one transaction. Without replace, rows whose name and
-    municipality match an existing initiative update it (only the file's columns, so a v1
-    file keeps the referral details); others are added.
+    """Import a CSV text in one transaction. Rows whose name and municipality match an
+    existing initiative update it (only the file's columns, so a v1 file keeps the
+    referral details) and bring an archived one back; others are added. With replace,
+    the initiatives absent from the file are archived (archived_at set), not deleted:
+    registrations and the audit log keep pointing at them, and a later import of the same
+    name and municipality restores them.
 
     Imports take turns (begin_exclusive): one that starts while another runs waits, then
     works on the catalogue that one left. Everything it reads, the count of rows a replace
@@ -772,14 +779,18 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     result = ImportResult()
     try:
         begin_exclusive(session, IMPORT_LOCK_KEY)
-        # key -> id of the rows already in the catalogue (three columns, not whole rows)
+        # key -> id of the rows already in the catalogue (four columns, not whole rows),
+        # and the ids of the archived ones
+        found = session.exec(
+            select(Initiative.id, Initiative.name, Initiative.municipality, Initiative.archived_at)
+        )
         existing: dict[tuple[str, str], int] = {}
-        if replace:
-            result.deleted = session.exec(select(func.count()).select_from(Initiative)).one()
-            session.exec(delete(Initiative))
-        else:
-            found = session.exec(select(Initiative.id, Initiative.name, Initiative.municipality))
-            existing = {_key(name, town): id_ for id_, name, town in found if id_ is not None}
+        archived: set[int] = set()
+        for id_, name, town, archived_at in found:
+            if id_ is not None:
+                existing[_key(name, town)] = id_
+                if archived_at is not None:
+                    archived.add(id_)
         # What to write. Every row of a file sets the same columns, so a second row for the
         # same initiative replaces what the first one would have written (as when each row
         # was an ORM object); a new initiative keeps the place of its first row.
@@ -798,14 +809,30 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
                 added[key] = values
                 result.created += 1
             names.append(values[name_at])
-        del parsed, existing
+        del parsed
+        now = datetime.now(UTC)
+        restored = [id_ for id_ in changed if id_ in archived]
+        absent = (
+            [id_ for id_ in existing.values() if id_ not in changed and id_ not in archived]
+            if replace
+            else []
+        )
+        result.archived = len(absent)
+        del existing
         dialect = session.connection().dialect
         copies = dialect.name == "postgresql" and dialect.driver == "psycopg"
-        writer = (_CopyWriter if copies else _BulkWriter)(session, columns, datetime.now(UTC))
+        writer = (_CopyWriter if copies else _BulkWriter)(session, columns, now)
         if changed:
             writer.update((id_, key, values) for id_, (key, values) in changed.items())
         if added:
             writer.insert(added.items())
+        for ids, stamp in ((restored, None), (absent, now)):
+            for batch in _batches(ids):
+                session.connection().execute(
+                    update(_TABLE)
+                    .where(_TABLE.c.id.in_(batch))
+                    .values(archived_at=stamp, updated_at=now)
+                )
         # In the same transaction: every worker sees the new version with the new rows.
         bump_version(session)
         session.commit()
