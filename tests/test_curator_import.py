@@ -206,6 +206,8 @@ def test_a_clean_file_shows_new_changed_unchanged_and_applies_exactly_that(
     assert any(rec.name == "Nieuw Initiatief" for rec in site.app.state.catalogue.get())
     found = site.client.get("/aanbod", params={"q": "Nieuw Initiatief"})
     assert "Nieuw Initiatief" in visible_text(found.text)
+    landscape = site.client.get("/api/v1/landscape").json()
+    assert landscape["n"] == sum(1 for r in rows.values() if r.archived_at is None)
 
 
 def test_replace_archives_what_is_absent_and_a_later_import_restores_it(
@@ -325,7 +327,12 @@ def test_curator_exports_stream_the_catalogue_with_or_without_the_archive(
     assert archive.count("\n") == 2 and "Praatcafé" in archive
     assert len(both.splitlines()) == len(active.splitlines()) + 1
     assert io.StringIO(active).readline().startswith("name,description")
-    # The curators' record search, exported: the same words, the same records.
+    # The curators' record search links to its export: the same words, the same records.
+    assert (
+        'href="/beheer/export/zoekresultaten.csv?q=buurt%20gent"'
+        in curator.get("/beheer/aanbod?q=buurt+gent").text
+    )
+    # Exported: the same words, the same records.
     found = curator.get("/beheer/export/zoekresultaten.csv?q=buurt gent").text
     assert "Buurtkoor Zingen" in found and "Wandelclub" not in found
     archived = curator.get("/beheer/export/zoekresultaten.csv?q=praat&gearchiveerd=1").text

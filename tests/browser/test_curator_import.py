@@ -85,6 +85,17 @@ def test_curator_previews_a_bad_file_then_imports_the_fixed_one(
         expect(page.get_by_role("status")).to_contain_text("aanbod-verbeterd.csv is geïmporteerd")
         check(page, "import-done")
 
+        # A change is shown field by field, before and after.
+        page.goto("/beheer/import")
+        changed = tmp_path / "aanbod-gewijzigd.csv"
+        changed.write_text(GOOD.replace("koor.example.be", "buurtkoor-oost.example.be"))
+        page.get_by_label("Bestand").set_input_files(changed)
+        page.get_by_role("button", name="Toon wat er zou veranderen").click()
+        diff = page.locator(".import-group table.changes tbody tr").first
+        expect(diff).to_contain_text("https://koor.example.be")
+        expect(diff).to_contain_text("https://buurtkoor-oost.example.be")
+        check(page, "import-preview-changed")
+
         page.goto("/beheer/export")
         expect(page.get_by_role("heading", level=1)).to_have_text("Catalogus exporteren")
         check(page, "export")
