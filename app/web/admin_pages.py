@@ -397,7 +397,11 @@ def field_label(table: str, field: str) -> str:
         return labels.get(field, field)
     if field in ("archived", "reason"):  # archive and restore (app.catalogue.edits)
         return _("Gearchiveerd") if field == "archived" else _("Reden")
-    return dutch_name(field) if current_language() == "nl" else field
+    if current_language() == "nl":
+        return dutch_name(field)
+    # The English column name of the exchange format, as words ("prevention_levels" →
+    # "Prevention levels").
+    return field.replace("_", " ").capitalize()
 
 
 def _shown(value: object) -> str:
