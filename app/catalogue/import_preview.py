@@ -49,6 +49,9 @@ MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
 # Initiatives listed per kind of change on the preview page (the counts are complete).
 SAMPLE = 100
+# Errors listed at most (the CSV check itself stops after csvio.MAX_ERRORS; duplicates and
+# HSDS problems could otherwise run to a line per row).
+MAX_PROBLEMS = 200
 # Up to this many changed records, each gets its own audit entry with its fields' before
 # and after; a larger import gets the one summary entry only.
 AUDIT_DETAIL_LIMIT = 5_000
@@ -279,6 +282,9 @@ def _parse(
     elif not parsed and not problems:
         problems.append(Problem(None, None, code="no_rows"))
     problems.sort(key=lambda p: (p.row is not None, p.row or 0))
+    if len(problems) > MAX_PROBLEMS:
+        stop = Problem(None, None, CsvIssue("too_many", extra=str(MAX_PROBLEMS)))
+        problems = [stop, *problems[:MAX_PROBLEMS]]
     return columns, parsed, problems
 
 
