@@ -69,6 +69,13 @@ Back from HSDS, for the curators' import preview: `services_from_json` and
 and `service_to_row` maps one HSDS service (ours, or any with the same taxonomy codes or
 term ids) to a row of the CSV exchange format (DOMAIN.md §6), saying what it had to leave
 out; `services_to_csv` makes a whole exchange file that the CSV import parses as usual.
+The curators' import preview (app.catalogue.import_preview) takes `services_to_rows`: the
+same file with each service's problems structured (`ImportedRow.problems`: a taxonomy term
+that is not one of ours, several terms of a single-valued facet), which the preview shows
+as errors of that record and field (`hsds_field` names the field a column comes from).
+A postcode that is only the municipality's main one (`filled_in_postcode`) is what the
+export wrote for a record without a postcode: importing it back keeps that record's
+postcode empty, so that export → import changes nothing.
 """
 
 from __future__ import annotations

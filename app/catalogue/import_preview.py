@@ -40,8 +40,8 @@ from app.catalogue.csvio import (
     CsvImportError,
     CsvIssue,
 )
-from app.catalogue.models import Initiative, catalogue_key
-from app.catalogue.version import bump_version, read_version
+from app.catalogue.models import CatalogueVersion, Initiative, catalogue_key
+from app.catalogue.version import ROW_ID, bump_version, read_version
 from app.core.db import begin_exclusive
 
 # An upload of more is refused before it is read further.
@@ -410,6 +410,13 @@ def apply(
     the file has errors. Returns the plan that was written."""
     try:
         begin_exclusive(session, IMPORT_LOCK_KEY)
+        # PostgreSQL: hold the version row, so that an edit committed from now on waits
+        # for this import instead of slipping in between the check and the writes (SQLite's
+        # BEGIN IMMEDIATE already keeps every other writer out).
+        table = CatalogueVersion.__table__  # type: ignore[attr-defined]
+        session.connection().execute(
+            select(table.c.version).where(table.c.id == ROW_ID).with_for_update()
+        )
         plan = _plan(session, upload, replace, codes or default_codebook())
         if plan.version != version:
             raise StalePreview
