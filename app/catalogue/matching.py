@@ -473,22 +473,34 @@ def _chosen(view: _View, limit: int, top: Top) -> list[Entry]:
 
 def _top_offers(view: _View, limit: int, known: Flags | None) -> list[int]:
     """The best offers (own municipality, region, Flanders): place tiers are taken in the
-    order shown (plan offers first) until `limit` fitting records are in them."""
+    order shown (plan offers first) until `limit` fitting records are in them.
+
+    A tier of Flanders-wide offers can hold a third of the catalogue: only the records it
+    still needs are looked for there, by element set in order of the best score each set
+    allows (_bounded, as the inspiration), instead of scoring every one."""
     index = view.index
     found: dict[int, tuple[Positions, Flags, Flags]] = {}
     parts: list[Positions] = []
     tiers: list[int] = []
     count = 0
+    flanders = PLACE_ORDER["flanders"]
     for tier in range(2 * len(PLACE_ORDER)):
         place = tier % len(PLACE_ORDER)
-        if place not in found:
-            pos = view.in_place(place)
-            fits = view.fits(pos)
-            if known is not None:
-                fits &= ~known[pos]
-            found[place] = (pos, fits, view.plan[index.element_set[pos]])
-        pos, fits, plan = found[place]
-        part = pos[fits & (plan if tier < len(PLACE_ORDER) else ~plan)]
+        if place == flanders:
+            in_plan = view.plan if tier < len(PLACE_ORDER) else ~view.plan
+            order, starts, counts = _flanders_by_set(index)
+            sets = np.flatnonzero(view.delivers & in_plan)
+            chosen = _bounded(view, limit - count, known, sets, order, starts, counts, False)
+            part = np.asarray(chosen, dtype=np.int32)
+        else:
+            if place not in found:
+                pos = view.in_place(place)
+                fits = view.fits(pos)
+                if known is not None:
+                    fits &= ~known[pos]
+                found[place] = (pos, fits, view.plan[index.element_set[pos]])
+            pos, fits, plan = found[place]
+            part = pos[fits & (plan if tier < len(PLACE_ORDER) else ~plan)]
         parts.append(part)
         tiers.append(tier)
         count += part.size
@@ -502,22 +514,59 @@ def _top_offers(view: _View, limit: int, known: Flags | None) -> list[int]:
     return best.tolist()  # type: ignore[no-any-return]
 
 
+def _flanders_by_set(index: CatalogueIndex) -> tuple[Positions, Ints, Ints]:
+    """The Flanders-wide records grouped by element set: positions, where each set's run
+    starts (as index.element_order/element_starts), and each set's count."""
+
+    def build() -> tuple[Positions, Ints, Ints]:
+        slot = index.slot_flanders
+        pos = index.place_order[index.place_starts[slot] : index.place_starts[slot + 1]]
+        columns = index.element_set[pos]
+        order = pos[np.argsort(columns, kind="stable")]
+        counts = np.bincount(columns, minlength=index.element_table.shape[1])
+        starts = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        return order, starts, counts
+
+    return index.derived(("flanders_by_set",), build)
+
+
 # Records looked at in the first round of inspiration; each further round looks at four
 # times as many.
 _FIRST_ROUND = 512
-# Element sets sorted by the score they allow before the first round (see _top_elsewhere).
+# Element sets sorted by the score they allow before the first round (see _bounded).
 _FIRST_SETS = 1024
 
 
 def _top_elsewhere(view: _View, limit: int, known: Flags | None) -> list[int]:
-    """The best inspiration (elsewhere or unknown place): element sets are taken in order
-    of the highest score they allow, until the next one cannot beat the `limit`-th found.
+    """The best inspiration (elsewhere or unknown place), by element set (_bounded)."""
+    index = view.index
+    counts = index.derived(("element_counts",), lambda: np.diff(index.element_starts))
+    sets = np.flatnonzero(view.delivers)
+    return _bounded(
+        view, limit, known, sets, index.element_order, index.element_starts, counts, True
+    )
+
+
+def _bounded(
+    view: _View,
+    limit: int,
+    known: Flags | None,
+    sets: Ints,
+    order: Positions,
+    starts: Ints,
+    counts: Ints,
+    elsewhere: bool,
+) -> list[int]:
+    """The `limit` best fitting records of the element sets `sets` (grouped as `order` and
+    `starts`, with `counts` records each; only those elsewhere or of unknown place when
+    `elsewhere`), in the order shown: sets are taken in order of the highest score they
+    allow, until the next one cannot beat the `limit`-th found.
 
     Only the _FIRST_SETS sets that allow most are sorted at first; the others (each allows
     no more than the last of those) only when those are not enough.
     """
     index = view.index
-    sets = np.flatnonzero(view.delivers)
     most = view.most[sets]
     tail: Ints | None = None
     head = np.arange(sets.size)
@@ -527,7 +576,6 @@ def _top_elsewhere(view: _View, limit: int, known: Flags | None) -> list[int]:
         left[head] = False
         tail = np.flatnonzero(left)
     ordered = sets[head[np.argsort(-most[head])]]
-    counts = index.derived(("element_counts",), lambda: np.diff(index.element_starts))
     ends = np.cumsum(counts[ordered])
     parts: list[Positions] = []
     scores: list[Floats] = []
@@ -541,8 +589,9 @@ def _top_elsewhere(view: _View, limit: int, known: Flags | None) -> list[int]:
             tail = None
         before = int(ends[start - 1]) if start else 0
         end = max(int(np.searchsorted(ends, before + want)) + 1, start + 1)
-        pos = gather_runs(index.element_order, index.element_starts, ordered[start:end])
-        pos = pos[view.place[index.place_slot[pos]] >= _ELSEWHERE]
+        pos = gather_runs(order, starts, ordered[start:end])
+        if elsewhere:
+            pos = pos[view.place[index.place_slot[pos]] >= _ELSEWHERE]
         keep = view.fits(pos)
         if known is not None:
             keep &= ~known[pos]
