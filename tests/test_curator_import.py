@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.auth.models import AuditEntry
@@ -267,12 +268,13 @@ def test_apply_is_all_or_nothing(
     r = upload(curator, f"{HEADER}\nBuurtkoor Zingen,Gent,,,leisure,\nNieuw,Gent,,,,\n")
 
     def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("disk full")
+        raise OperationalError("INSERT INTO audit_entry", None, Exception("disk full"))
 
     # The rows are written, then the audit fails: the rows must go too.
     monkeypatch.setattr(import_preview, "_audit", broken)
     failed = confirm(curator, r)
-    assert failed.status_code == 500
+    assert failed.status_code == 409
+    assert "De databank weigerde de import; er werd niets veranderd." in visible_text(failed.text)
     after = {n: (r.elements, r.archived_at) for n, r in catalogue(site).items()}
     assert after == before
     with Session(site.app.state.engine) as session:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -36,6 +37,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -70,6 +72,7 @@ from app.web.beheer import CuratorDep, beheer_router, settings_of
 from app.web.upload_support import issue_text
 
 router = beheer_router()
+logger = logging.getLogger(__name__)
 
 # The largest upload (app.main lets requests to /beheer/import carry this much).
 MAX_UPLOAD_BYTES = MAX_BYTES
@@ -355,6 +358,15 @@ async def import_confirm(request: Request, user: CuratorDep) -> Response:
         return _form_page(request, user, message, status_code=409)
     except NotApplicable:
         message = _("Dit bestand bevat fouten en werd niet geïmporteerd.")
+        return _form_page(request, user, message, status_code=409)
+    except SQLAlchemyError as exc:
+        # Rolled back: nothing of the file was written. The kind of error goes to the log,
+        # not the file's contents.
+        logger.warning("import refused by the database: %s", type(exc).__name__)
+        message = _(
+            "De databank weigerde de import; er werd niets veranderd. Probeer het opnieuw "
+            "met een nieuw voorbeeld."
+        )
         return _form_page(request, user, message, status_code=409)
     (folder / f"{token}.json").unlink(missing_ok=True)
     set_language(lang)
