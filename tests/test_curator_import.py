@@ -206,6 +206,8 @@ def test_a_clean_file_shows_new_changed_unchanged_and_applies_exactly_that(
     (summary,) = [e for e in entries if e.action == "import"]
     assert {"field": "file", "before": None, "after": "nieuw.csv"} in summary.changes
     assert {"field": "new", "before": None, "after": 1} in summary.changes
+    log = visible_text(curator.get("/beheer/audit").text)
+    assert "Import · Import" in log and "Bestand – nieuw.csv" in log and "Nieuw – 1" in log
     (changed,) = [e for e in entries if e.action == "import_changed"]
     assert changed.record_id == rows["Buurtkoor Zingen"].id
     assert changed.changes == [

@@ -395,6 +395,17 @@ def field_label(table: str, field: str) -> str:
             )
         )
         return labels.get(field, field)
+    if table == "import":  # the summary of an import (app.catalogue.import_preview)
+        imports = {
+            "file": _("Bestand"),
+            "replace": _("Hele catalogus vervangen"),
+            "new": _("Nieuw"),
+            "changed": _("Gewijzigd"),
+            "restored": _("Teruggezet uit het archief"),
+            "unchanged": _("Ongewijzigd"),
+            "archived": _("Naar het archief (niet in het bestand)"),
+        }
+        return imports.get(field, field)
     if field in ("archived", "reason"):  # archive and restore (app.catalogue.edits)
         return _("Gearchiveerd") if field == "archived" else _("Reden")
     if current_language() == "nl":
