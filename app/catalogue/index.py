@@ -326,6 +326,17 @@ class CatalogueIndex:
             return build()
         return self.derived(key, build)
 
+    def kept_or(self, key: Hashable, build: Callable[[], T], fallback: Callable[[], T]) -> T:
+        """Like kept, but once KEPT values are stored a key not among them gets
+        `fallback()` (something cheaper that will do) instead of a build on every call."""
+        try:
+            return self._derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        if len(self._derived) >= KEPT:
+            return fallback()
+        return self.derived(key, build)
+
 
 _cache: list[CatalogueIndex] = []
 _cache_lock = threading.Lock()

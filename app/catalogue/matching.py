@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -365,17 +365,23 @@ class _View:
             ("ladder",), lambda: np.where(index.ladder >= 0, LADDER_STEP * index.ladder, 0.0)
         )
         # The highest score any record of each element set can reach: the same sums with
-        # every other part at its largest value in its table (float addition is
-        # monotonic, so no record of the set scores more).
-        most = elements + self.age_fit.max(initial=0.0)
-        most += self.prevention_fit.max(initial=0.0)
+        # every other part at its largest value among the set's records (float addition
+        # is monotonic, so no record of the set scores more).
+        age, levels = index.age_groups, index.prevention_levels
+        most = elements + _set_max(index, ("age", req.age_group), self.age_fit, age.which)
+        most += _set_max(
+            index,
+            ("prevention", tuple(sorted(fit_table.items()))),
+            self.prevention_fit,
+            levels.which,
+        )
         if self.dimension_fit is not None:
-            most += self.dimension_fit.max(initial=0.0)
+            most += _set_max(index, ("dimensions", req.dimensions), self.dimension_fit, dims.which)
         if self.isolation_fit is not None:
-            most += self.isolation_fit.max(initial=0.0)
+            most += _set_max(index, ("isolation",), self.isolation_fit, dims.which)
         if self.risk_fit is not None:
-            most += self.risk_fit.max(initial=0.0)
-        most += index.derived(("ladder_max",), lambda: float(self.ladder.max(initial=0.0)))
+            most += _set_max(index, ("risks", ask.risks), self.risk_fit, index.risk_factors.which)
+        most += _set_max(index, ("ladder",), self.ladder, None)
         self.most: Floats = most
 
     def fits(self, pos: Positions) -> Flags:
@@ -406,6 +412,27 @@ class _View:
         index = self.index
         slots = np.flatnonzero(self.place == tier)
         return gather_runs(index.place_order, index.place_starts, slots)
+
+
+def _set_max(
+    index: CatalogueIndex,
+    key: Hashable,
+    table: Floats,
+    which: npt.NDArray[np.int32] | None,
+) -> Floats | float:
+    """Per element set (column of index.element_table), the largest value among its records
+    of `table` (a value per distinct set of another field, read through `which`; per
+    record when `which` is None). Kept per index for `key`; once the index keeps no more
+    values, the largest value of the whole table (a looser bound) instead."""
+
+    def build() -> Floats | float:
+        if index.size == 0:
+            return 0.0
+        order = index.element_order
+        per_record = table[order] if which is None else table[which[order]]
+        return np.maximum.reduceat(per_record, index.element_starts[:-1])
+
+    return index.kept_or(("set_max", key), build, lambda: float(table.max(initial=0.0)))
 
 
 def _age_tables(index: CatalogueIndex, req: MatchRequest) -> Callable[[], tuple[Flags, Floats]]:
