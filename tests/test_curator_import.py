@@ -208,6 +208,8 @@ def test_a_clean_file_shows_new_changed_unchanged_and_applies_exactly_that(
     assert {"field": "new", "before": None, "after": 1} in summary.changes
     log = visible_text(curator.get("/beheer/audit").text)
     assert "Import · Import" in log and "Bestand – nieuw.csv" in log and "Nieuw – 1" in log
+    imports = visible_text(curator.get("/beheer/audit?tabel=import&record=0").text)
+    assert "1 wijziging." in imports and "nieuw.csv" in imports
     (changed,) = [e for e in entries if e.action == "import_changed"]
     assert changed.record_id == rows["Buurtkoor Zingen"].id
     assert changed.changes == [

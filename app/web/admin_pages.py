@@ -84,7 +84,7 @@ PER_PAGE = 25
 LOGIN_ACTION = "login"
 PASSWORD_ACTION = "password"
 # Audit-log filter: the tables whose records curators look up.
-AUDIT_TABLES = ("initiative", "curator_user")
+AUDIT_TABLES = ("initiative", "curator_user", "import")
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Longest e-mail address (RFC 5321) and display name read from a form.
