@@ -143,13 +143,14 @@ UNREADABLE = {
     "cp1252": ("name,municipality\nCafé,Gent\n".encode("cp1252"), "geen UTF-8-tekst"),
     "unknown column": (b"name,stad\nA,Gent\n", "onbekende kolom(men): ‘stad’"),
     "cell count": (b"name,municipality\nA,Gent,extra\n", "2 cellen verwacht, 3 gevonden"),
+    "xlsx": (b"PK\x03\x04 not really a workbook", "Dit is een rekenblad, geen CSV-bestand."),
 }
 
 
 def test_a_file_that_cannot_be_read_says_why(curator: TestClient) -> None:
     # One test for all cases: each needs only a page, not a database of its own.
     for case, (content, expected) in UNREADABLE.items():
-        r = upload(curator, content)
+        r = upload(curator, content, name="spreadsheet.xlsx" if case == "xlsx" else "a.csv")
         assert r.status_code == 200, case
         assert expected in visible_text(r.text), case
         assert 'action="/beheer/import/bevestig"' not in r.text, case

@@ -158,6 +158,8 @@ def read_upload(filename: str, data: bytes) -> Upload:
     from app.catalogue import hsds
 
     source = _kind(filename, data)
+    if filename.lower().endswith((".xlsx", ".xls", ".ods")):
+        return Upload(filename, "csv", "", (Problem(None, None, code="spreadsheet"),))
     if len(data) > MAX_BYTES:
         return Upload(filename, source, "", (Problem(None, None, code="too_large"),))
     if not data.strip():

@@ -166,6 +166,10 @@ def problem_text(problem: Problem, codes: Codebook, lang: str) -> str:
             "het zip-gegevenspakket van onze export)."
         ),
         "no_rows": _("Het bestand heeft kolomnamen maar geen enkel initiatief."),
+        "spreadsheet": _(
+            "Dit is een rekenblad, geen CSV-bestand. Kies in uw rekenblad ‘Opslaan als’ en "
+            "dan ‘CSV UTF-8’, en laad dat bestand op."
+        ),
         "duplicate": _(
             "Dit initiatief (zelfde naam en gemeente) staat al op rij {row}. Elk initiatief "
             "mag maar één keer in het bestand staan."
