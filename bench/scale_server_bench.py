@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,7 +112,12 @@ ROUTES = (
     ("result", _result_page, 0.5),
     ("landscape", _landscape, 0.5),
     ("initiatives", _list_page, 0.5),
+    ("advice_new", _advice, 0.5),
 )
+# Routes sent over a new connection per request (no keep-alive), as many users behind a
+# proxy that does not keep connections to the app open: the kernel then spreads them over
+# the workers one by one, where eight keep-alive connections stay where they first landed.
+NEW_CONNECTION_ROUTES = frozenset({"advice_new"})
 
 
 @dataclass
@@ -275,24 +281,31 @@ async def measure(
         [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(CONCURRENCY)]
         for url in urls
     ]
+    single = httpx.Limits(max_connections=1, max_keepalive_connections=0)
+    fresh = [
+        [httpx.AsyncClient(base_url=url, limits=single, timeout=60) for _ in range(CONCURRENCY)]
+        for url in urls
+    ]
     samples = [{name: [] for name, _s, _f in ROUTES} for _ in urls]  # type: ignore[var-annotated]
     walls = [dict.fromkeys(samples[0], 0.0) for _ in urls]
     cpu = [dict.fromkeys(samples[0], 0.0) for _ in urls]
     try:
-        for group in clients:
-            for _name, send, _share in ROUTES:
-                await _block("warm-up", group, send, CONCURRENCY * 4)
+        for k, group in enumerate(clients):
+            for name, send, _share in ROUTES:
+                using = fresh[k] if name in NEW_CONNECTION_ROUTES else group
+                await _block("warm-up", using, send, CONCURRENCY * 4)
         spread = [_connections_per_process(int(url.rsplit(":", 1)[1])) for url in urls]
         for _round in range(ROUNDS):
             for k, group in enumerate(clients):
                 for name, send, share in ROUTES:
+                    using = fresh[k] if name in NEW_CONNECTION_ROUTES else group
                     n = max(CONCURRENCY, round(requests * share / ROUNDS))
                     before = cpu_seconds(pids[k])
-                    block = await _block(name, group, _timed(send, samples[k][name]), n)
+                    block = await _block(name, using, _timed(send, samples[k][name]), n)
                     walls[k][name] += block.wall_s
                     cpu[k][name] += cpu_seconds(pids[k]) - before
     finally:
-        for group in clients:
+        for group in (*clients, *fresh):
             for client in group:
                 await client.aclose()
     summaries = [
@@ -404,6 +417,7 @@ def format_table(result: ScaleResult) -> str:
     head = (
         "initiatives", "workers (conns)", "trivial req/s", "advice req/s", "vs trivial",
         "advice p95", "result p95", "landscape p95", "list p95", "CPU ms trivial/advice/result",
+        "advice new conn req/s",
     )  # fmt: skip
     rows = []
     for r in result.runs:
@@ -420,6 +434,7 @@ def format_table(result: ScaleResult) -> str:
                 f"{_ms(t['landscape']):.1f} ms",
                 f"{_ms(t['initiatives']):.1f} ms",
                 "/".join(f"{r.cpu_ms[k]:.1f}" for k in ("trivial", "advice", "result")),
+                f"{t['advice_new'].per_second:,.0f}",
             )
         )
     widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
@@ -462,9 +477,16 @@ def goal_lines(result: ScaleResult) -> list[str]:
     if two is not None:
         workers_ratio = ratio(two.routes["advice"].per_second, t["advice"].per_second)
         goal(
-            f"advice with 2 workers {workers_ratio:.2f}× that with 1 "
+            f"advice with 2 workers {workers_ratio:.2f}× that with 1, {CONCURRENCY} keep-alive "
+            f"connections spread {two.spread} "
             f"(goal ≥ {GOAL_WORKERS_RATIO:.1f}×; {os.cpu_count()} CPUs shared with the clients)",
             workers_ratio >= GOAL_WORKERS_RATIO,
+        )
+        fresh_ratio = ratio(two.routes["advice_new"].per_second, t["advice_new"].per_second)
+        goal(
+            f"advice with 2 workers {fresh_ratio:.2f}× that with 1, a new connection per "
+            f"request (goal ≥ {GOAL_WORKERS_RATIO:.1f}×)",
+            fresh_ratio >= GOAL_WORKERS_RATIO,
         )
     for r in (one, two):
         if r is None or not r.rss_mb:
@@ -507,9 +529,99 @@ def format_section(result: ScaleResult, number: int = 8) -> str:
             f"(1-minute average, {os.cpu_count()} CPUs) during the run: "
             + " → ".join(f"{x:.1f}" for x in result.load),
             f"  baseline: GET {TRIVIAL_PATH} (async, trivial), same server, same run; "
-            f"result = POST {RESULT_PATH} (form), list = GET {LIST_PATH}",
+            f"result = POST {RESULT_PATH} (form), list = GET {LIST_PATH}; advice new conn = "
+            "POST /api/v1/advice over a new connection per request",
         ]
     )
+
+
+def _median(values: Sequence[float]) -> float:
+    finite = [v for v in values if v == v]  # NaN (unreadable) left out
+    return statistics.median(finite) if finite else float("nan")
+
+
+def median_result(results: Sequence[ScaleResult]) -> ScaleResult:
+    """One result whose every figure is the median of the runs' (per size and workers)."""
+    first = results[0]
+    runs: list[Run] = []
+    for n, run_ in enumerate(first.runs):
+        same = [r.runs[n] for r in results]
+        routes = {
+            name: Summary(
+                label=summary.label,
+                count=summary.count,
+                **{
+                    key: _median([getattr(r.routes[name], key) for r in same])
+                    for key in (
+                        "wall_s",
+                        "per_second",
+                        "mean_us",
+                        "median_us",
+                        "p95_us",
+                        "min_us",
+                        "max_us",
+                    )
+                },
+            )
+            for name, summary in run_.routes.items()
+        }
+        cpu = {k: _median([r.cpu_ms[k] for r in same]) for k in run_.cpu_ms}
+        rss = [_median([r.rss_mb[i] for r in same if i < len(r.rss_mb)])
+               for i in range(len(run_.rss_mb))]  # fmt: skip
+        first_s = [r.first_answer_s for r in same if r.first_answer_s is not None]
+        stale = [r.stale_s for r in same if r.stale_s is not None]
+        runs.append(
+            Run(
+                run_.size,
+                run_.workers,
+                routes,
+                cpu,
+                "/".join(r.spread for r in same),
+                rss,
+                _median(first_s) if first_s else None,
+                _median(stale) if stale else None,
+            )
+        )
+    imports = {k: _median([r.imports[k] for r in results]) for k in first.imports}
+    return ScaleResult(runs, imports, [x for r in results for x in r.load])
+
+
+def spread_lines(results: Sequence[ScaleResult]) -> list[str]:
+    """The lowest and highest of the key figures over the runs (beside their medians)."""
+    size = max(r.size for r in results[0].runs)
+
+    def at(result: ScaleResult, workers: int) -> Run | None:
+        return next((r for r in result.runs if r.size == size and r.workers == workers), None)
+
+    figures: dict[str, list[float]] = {}
+    for result in results:
+        one, two = at(result, 1), at(result, 2)
+        assert one is not None
+        t = one.routes
+        found = {
+            "advice p95 ms": _ms(t["advice"]),
+            "advice % of trivial": one.advice_ratio * 100,
+            "result p95 ms": _ms(t["result"]),
+            "landscape p95 ms": _ms(t["landscape"]),
+            "worker CPU ms per advice": one.cpu_ms["advice"],
+            "worker CPU ms per result page": one.cpu_ms["result"],
+        }
+        if two is not None:
+            found["2 workers ÷ 1, keep-alive"] = ratio(
+                two.routes["advice"].per_second, t["advice"].per_second
+            )
+            found["2 workers ÷ 1, new connections"] = ratio(
+                two.routes["advice_new"].per_second, t["advice_new"].per_second
+            )
+        for key, value in found.items():
+            figures.setdefault(key, []).append(value)
+    lines = [f"  over {len(results)} runs at {size:,} initiatives (median [lowest–highest]):"]
+    for key, values in figures.items():
+        lines.append(
+            f"    {key}: {_median(values):.2f} [{min(values):.2f}–{max(values):.2f}]"
+            f"  (runs: {', '.join(f'{v:.2f}' for v in values)})"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -518,6 +630,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"scale {QUICK_SCALE}")
     parser.add_argument("--sizes", help="catalogue sizes, e.g. 100000 (default: by scale)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure this many times; the table then shows each figure's median, and the "
+        "key figures' lowest and highest",
+    )
     args = parser.parse_args(argv)
     if args.scale is not None:
         scale = parse_scale(args.scale)
@@ -526,10 +645,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         scale = scale_from_env()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
-    result = run(scale, sizes)
+    results = []
+    for n in range(max(1, args.repeat)):
+        results.append(run(scale, sizes))
+        if args.repeat > 1:
+            print(f"run {n + 1} of {args.repeat}:", flush=True)
+            print(format_table(results[-1]), flush=True)
+    result = median_result(results) if len(results) > 1 else results[0]
     print(format_section(result), flush=True)
+    if len(results) > 1:
+        print("\n".join(spread_lines(results)), flush=True)
     if args.json is not None:
-        args.json.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+        figures = result.as_dict()
+        if len(results) > 1:
+            figures["each_run"] = [r.as_dict() for r in results]
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
