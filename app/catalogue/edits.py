@@ -36,9 +36,10 @@ from app.catalogue.submissions import (
     FIELDS,
     Checked,
     DuplicateInitiative,
-    Status,
+    NotHolder,
     Submission,
     check_fields,
+    hold,
 )
 from app.catalogue.version import bump_version
 from app.core.db import begin_exclusive
@@ -370,13 +371,19 @@ def save_submission_edit(
     """Replace a pending registration's fields with the curator's (checked) edit, with an
     audit entry of the changed fields; commit. Only the curator who claimed it may.
     StaleRecord when it changed since the form was opened."""
-    if submission.status != Status.PENDING or submission.claimed_by != by:
-        raise NotEditable
+    assert submission.id is not None
+    try:  # the row stays locked for this curator until the commit
+        hold(session, submission.id, by)
+    except NotHolder:
+        raise NotEditable from None
+    session.refresh(submission)
     if submission_fingerprint(submission) != expected:
+        session.rollback()
         raise StaleRecord
     before = form_data(submission.data)
     changes = diff(before, data)
     if not changes:
+        session.rollback()
         return []
     submission.data = dict(data)
     session.add(submission)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, func
+from sqlalchemy import JSON, Column, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -206,21 +207,105 @@ def pending_count(session: Session) -> int:
     )
 
 
-def claim(session: Session, submission: Submission, user_id: int) -> None:
-    """Mark a pending submission as being reviewed by this curator (who may take it over
-    from another: the claim only tells the others who is on it)."""
-    submission.claimed_by = user_id
-    submission.claimed_at = _now()
-    session.add(submission)
+# --- claims: one curator at a time ---------------------------------------------------------
+#
+# A claim is exclusive: only the curator who holds a submission may edit, approve or reject
+# it (an unclaimed one is claimed by approving or rejecting it). Another curator may take a
+# claim over ("Overnemen") once it is older than TAKEOVER_AFTER, an admin at any time.
+# Every step is a conditional UPDATE whose row count says whether it happened, so two
+# workers acting at once cannot both succeed; Python only decides what to show.
+
+TAKEOVER_AFTER = timedelta(hours=24)
+
+
+class ClaimOutcome(StrEnum):
+    CLAIMED = "claimed"
+    TAKEN_OVER = "taken_over"
+    ALREADY_MINE = "already_mine"
+    HELD = "held"  # another curator holds it, and it may not be taken over (yet)
+    CLOSED = "closed"  # approved, rejected or gone
+
+
+class NotHolder(Exception):
+    """The submission is no longer pending, or another curator holds it."""
+
+
+def _table() -> Any:
+    return Submission.__table__  # type: ignore[attr-defined]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time in UTC (SQLite hands it back without its zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def may_take_over(submission: Submission, is_admin: bool, now: datetime | None = None) -> bool:
+    """Whether a curator who does not hold this pending claim may take it over now."""
+    if submission.claimed_at is None or submission.status != Status.PENDING:
+        return False
+    return is_admin or as_utc(submission.claimed_at) <= (now or _now()) - TAKEOVER_AFTER
+
+
+def claim(
+    session: Session,
+    submission_id: int,
+    user_id: int,
+    *,
+    take_over_from: int | None = None,
+    is_admin: bool = False,
+    now: datetime | None = None,
+) -> ClaimOutcome:
+    """Claim a free pending submission, or take over another curator's claim (only the one
+    the page showed, `take_over_from`, and only when allowed); audited; commit."""
+    now = now or _now()
+    t = _table()
+    pending_row = (t.c.id == submission_id) & (t.c.status == Status.PENDING)
+    if take_over_from is None:
+        holder: int | None = None
+        allowed = pending_row & t.c.claimed_by.is_(None)
+    else:
+        holder = take_over_from
+        allowed = pending_row & (t.c.claimed_by == take_over_from) & (t.c.claimed_by != user_id)
+        if not is_admin:
+            allowed = allowed & (t.c.claimed_at <= now - TAKEOVER_AFTER)
+    done = session.connection().execute(
+        update(t).where(allowed).values(claimed_by=user_id, claimed_at=now)
+    )
+    if done.rowcount != 1:
+        session.rollback()
+        row = session.get(Submission, submission_id, populate_existing=True)
+        if row is None or row.status != Status.PENDING:
+            return ClaimOutcome.CLOSED
+        return ClaimOutcome.ALREADY_MINE if row.claimed_by == user_id else ClaimOutcome.HELD
     record_change(
         session,
         user_id=user_id,
-        action="submission_claim",
+        action="submission_claim" if holder is None else "submission_takeover",
         table_name="submission",
-        record_id=_id(submission),
-        changes=[change("claimed_by", None, user_id)],
+        record_id=submission_id,
+        changes=[change("claimed_by", holder, user_id)],
     )
     session.commit()
+    return ClaimOutcome.CLAIMED if holder is None else ClaimOutcome.TAKEN_OVER
+
+
+def hold(session: Session, submission_id: int, user_id: int, *, or_free: bool = False) -> None:
+    """Start a transaction that holds this pending submission for `user_id` (its row locked
+    until commit or rollback), so that no takeover or decision can slip in between; with
+    `or_free` an unclaimed one is claimed in the same step. NotHolder otherwise."""
+    t = _table()
+    mine = t.c.claimed_by == user_id
+    if or_free:
+        mine = mine | t.c.claimed_by.is_(None)
+    session.rollback()  # the conditional UPDATE must open the transaction
+    done = session.connection().execute(
+        update(t)
+        .where((t.c.id == submission_id) & (t.c.status == Status.PENDING) & mine)
+        .values(claimed_by=user_id, claimed_at=func.coalesce(t.c.claimed_at, _now()))
+    )
+    if done.rowcount != 1:
+        session.rollback()
+        raise NotHolder
 
 
 class DuplicateInitiative(Exception):
@@ -232,13 +317,18 @@ def approve(
 ) -> Checked:
     """Make the initiative, confirmed today, with an audit entry of all its fields, and
     raise the catalogue version in the same transaction; or return the problems and write
-    nothing. DuplicateInitiative when the name and municipality are taken."""
+    nothing. DuplicateInitiative when the name and municipality are taken; NotHolder when
+    another curator holds it or it was decided meanwhile."""
+    hold(session, _id(submission), user_id, or_free=True)
+    session.refresh(submission)
     checked = check_fields(submission.data, codebook)
     row = checked.initiative
     if not checked.ok or row is None:
+        session.rollback()
         return checked
     key = dedupe_key(row.name, row.municipality)
     if session.exec(select(Initiative.id).where(col(Initiative.dedupe_key) == key)).first():
+        session.rollback()
         raise DuplicateInitiative
     row.last_verified = today
     session.add(row)
@@ -265,7 +355,10 @@ def approve(
 
 
 def reject(session: Session, submission: Submission, user_id: int, reason: str) -> None:
-    """Close a submission with the curator's reason (kept, and in the audit log)."""
+    """Close a submission with the curator's reason (kept, and in the audit log).
+    NotHolder when another curator holds it or it was decided meanwhile."""
+    hold(session, _id(submission), user_id, or_free=True)
+    session.refresh(submission)
     _decide(session, submission, user_id, Status.REJECTED)
     submission.reason = reason
     record_change(

@@ -340,8 +340,12 @@ def verify(
     session: SessionDep,
     user: CuratorDep,
     pagina: Text = "1",
+    terug: Text = "",
 ) -> Response:
-    """Confirm one record today; this worker loads the new catalogue before answering."""
+    """Confirm one record today; this worker loads the new catalogue before answering.
+
+    From the record's own page (`terug=record`) the curator returns there, else to the list.
+    """
     assert user.id is not None
     back = f"/beheer/nagekeken?pagina={page_number(pagina)}"
     if not 0 < initiative_id < 2**31:
@@ -352,6 +356,8 @@ def verify(
     # The advice and the landscape of this worker show it at once; the other workers
     # reload when they see the new catalogue version.
     request.app.state.catalogue.refresh()
+    if terug == "record":
+        return RedirectResponse(f"/beheer/aanbod/{initiative_id}?klaar=nagekeken", status_code=303)
     return RedirectResponse(f"{back}&klaar={initiative_id}", status_code=303)
 
 
@@ -362,6 +368,7 @@ def action_label(action: str) -> str:
         "archive": _("Gearchiveerd"),
         "restore": _("Teruggezet in het aanbod"),
         "submission_edit": _("Aanmelding bewerkt"),
+        "submission_takeover": _("Aanmelding overgenomen"),
         "user_create": _("Gebruiker aangemaakt"),
         "user_deactivate": _("Gebruiker gedeactiveerd"),
         "user_activate": _("Gebruiker weer actief"),

@@ -1,15 +1,18 @@
 """The curators' review queue of registrations (issue 11, item 3): /beheer/aanmeldingen.
 
 On a router of app.web.beheer: anonymous users go to the login, and every POST needs the
-session's form token. A curator claims a submission (so that others see who is on it),
-approves it (it becomes an initiative through the import's checks, confirmed today, with
-an audit entry, and every worker sees it at once), or rejects it with a reason. The
-curator who claimed it may first edit its fields, in the registration's form and with its
-checks (audited; approval then publishes the edited data).
+session's form token. A curator claims a submission, approves it (it becomes an initiative
+through the import's checks, confirmed today, with an audit entry, and every worker sees
+it at once), or rejects it with a reason. The claim is exclusive (submissions.claim): only
+the curator who holds it may edit, approve or reject; the others see who has it since when
+and may take it over ("Overnemen", audited) after submissions.TAKEOVER_AFTER, an admin at
+any time. The curator who claimed it may first edit its fields, in the registration's form
+and with its checks (audited; approval then publishes the edited data).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -30,13 +33,18 @@ from app.catalogue.service import official_municipality
 from app.catalogue.submissions import (
     FIELDS,
     MAX_REASON,
+    TAKEOVER_AFTER,
+    ClaimOutcome,
     DuplicateInitiative,
+    NotHolder,
     Status,
     Submission,
     approve,
+    as_utc,
     check_fields,
     claim,
     clean_fields,
+    may_take_over,
     pending,
     reject,
 )
@@ -72,11 +80,16 @@ def queue(request: Request, session: SessionDep, user: CuratorDep) -> Response:
             "municipality": s.data.get("municipality") or "",
             "received": moment(s.created_at),
             "claimed_by": names.get(s.claimed_by) if s.claimed_by is not None else None,
+            "claimed_at": _when(s.claimed_at),
             "mine": s.claimed_by == user.id,
         }
         for s in rows
     ]
     return _page(request, "beheer/submissions.html", user, {"items": items})
+
+
+def _when(at: datetime | None) -> str | None:
+    return moment(as_utc(at)) if at is not None else None
 
 
 def _detail(
@@ -129,6 +142,13 @@ def _detail(
         "decided_at": moment(submission.decided_at) if submission.decided_at else None,
         "is_pending": submission.status == Status.PENDING,
         "mine": submission.claimed_by is not None and submission.claimed_by == user.id,
+        "claimed_at": _when(submission.claimed_at),
+        "may_take_over": may_take_over(submission, user.is_admin),
+        "takeover_from": _when(
+            as_utc(submission.claimed_at) + TAKEOVER_AFTER if submission.claimed_at else None
+        ),
+        "takeover_hours": int(TAKEOVER_AFTER.total_seconds() // 3600),
+        "taken_over": request.query_params.get("overgenomen") == "1",
         "edited": request.query_params.get("bewerkt") == "1",
     }
     return _page(request, "beheer/submission.html", user, context, status_code=status_code)
@@ -153,17 +173,46 @@ def submission_page(
     return _detail(request, session, user, submission)
 
 
-@curator.post(QUEUE + "/{submission_id}/oppakken")
-def claim_submission(
+@curator.post(QUEUE + "/{submission_id}/oppakken", response_class=HTMLResponse)
+async def claim_submission(
     request: Request, session: SessionDep, user: CuratorDep, submission_id: int
 ) -> Response:
-    """Put one's name on a pending submission."""
-    submission = _found(session, submission_id)
+    """Put one's name on a free pending submission, or take over the claim the page showed
+    (form field `overnemen`: the holder's id) when that is allowed."""
+    _lang(request)
+    form = await request.form()
+    typed = form.get("overnemen")
+    holder = int(typed) if isinstance(typed, str) and typed.isdigit() else None
+    if _found(session, submission_id) is None or user.id is None:
+        return _to(QUEUE)
+    outcome = claim(session, submission_id, user.id, take_over_from=holder, is_admin=user.is_admin)
+    if outcome is ClaimOutcome.TAKEN_OVER:
+        return _to(f"{QUEUE}/{submission_id}?overgenomen=1")
+    if outcome is ClaimOutcome.HELD:
+        return _held(request, session, user, submission_id)
+    return _to(f"{QUEUE}/{submission_id}")
+
+
+def _held(
+    request: Request,
+    session: SessionDep,
+    user: CuratorUser,
+    submission_id: int,
+    reason: str = "",
+) -> Response:
+    """The page again, saying that another curator holds the submission (409)."""
+    submission = session.get(Submission, submission_id, populate_existing=True)
     if submission is None:
         return _to(QUEUE)
-    if submission.status == Status.PENDING and user.id is not None:
-        claim(session, submission, user.id)
-    return _to(f"{QUEUE}/{submission_id}")
+    if submission.status != Status.PENDING:
+        return _to(f"{QUEUE}/{submission_id}")
+    problem = _(
+        "Een andere curator heeft deze aanmelding intussen opgepakt; er werd niets "
+        "gewijzigd. Hieronder staat wie ze heeft en sinds wanneer."
+    )
+    return _detail(
+        request, session, user, submission, problem=problem, reason=reason, status_code=409
+    )
 
 
 @curator.post(QUEUE + "/{submission_id}/goedkeuren", response_class=HTMLResponse)
@@ -181,6 +230,8 @@ def approve_submission(
 
     try:
         checked = approve(session, submission, user.id, codebook_of(request), today_in_belgium())
+    except NotHolder:
+        return _held(request, session, user, submission_id)
     except DuplicateInitiative:
         session.rollback()
         problem = _(
@@ -225,7 +276,10 @@ async def reject_submission(
             reason_error=_("Geef een reden op: die wordt bewaard bij de aanmelding."),
             status_code=400,
         )
-    reject(session, submission, user.id, reason)
+    try:
+        reject(session, submission, user.id, reason)
+    except NotHolder:
+        return _held(request, session, user, submission_id, reason)
     return _to(f"{QUEUE}/{submission_id}")
 
 
