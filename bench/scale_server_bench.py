@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -132,6 +133,9 @@ class Run:
     rss_mb: list[float] = field(default_factory=list)
     first_answer_s: float | None = None
     stale_s: float | None = None  # after an import, until the landscape counts it
+    # CPU time of the load generator (this process) per request, per route: the share of
+    # the machine the clients take from the server
+    client_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def advice_ratio(self) -> float:
@@ -144,6 +148,7 @@ class Run:
             "routes": {k: v.as_dict() for k, v in self.routes.items()},
             "advice_to_trivial": self.advice_ratio,
             "worker_cpu_ms_per_request": self.cpu_ms,
+            "client_cpu_ms_per_request": self.client_ms,
             "connections_per_worker": self.spread,
             "worker_rss_mb": self.rss_mb,
             "first_answer_s": self.first_answer_s,
@@ -270,7 +275,7 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 
 async def measure(
     urls: Sequence[str], pids: Sequence[Sequence[int]], requests: int
-) -> tuple[list[dict[str, Summary]], list[dict[str, float]], list[str]]:
+) -> tuple[list[dict[str, Summary]], list[dict[str, float]], list[str], list[dict[str, float]]]:
     """Every route on every server, in ROUNDS rounds that take turns (server by server,
     route by route), so that a change in the machine's load falls on all of them alike.
     One figure per server and route, from all its rounds; the CPU time its worker
@@ -289,6 +294,7 @@ async def measure(
     samples = [{name: [] for name, _s, _f in ROUTES} for _ in urls]  # type: ignore[var-annotated]
     walls = [dict.fromkeys(samples[0], 0.0) for _ in urls]
     cpu = [dict.fromkeys(samples[0], 0.0) for _ in urls]
+    load_cpu = [dict.fromkeys(samples[0], 0.0) for _ in urls]
     try:
         for k, group in enumerate(clients):
             for name, send, _share in ROUTES:
@@ -301,9 +307,11 @@ async def measure(
                     using = fresh[k] if name in NEW_CONNECTION_ROUTES else group
                     n = max(CONCURRENCY, round(requests * share / ROUNDS))
                     before = cpu_seconds(pids[k])
+                    mine = time.process_time()
                     block = await _block(name, using, _timed(send, samples[k][name]), n)
                     walls[k][name] += block.wall_s
                     cpu[k][name] += cpu_seconds(pids[k]) - before
+                    load_cpu[k][name] += time.process_time() - mine
     finally:
         for group in (*clients, *fresh):
             for client in group:
@@ -316,7 +324,11 @@ async def measure(
         {name: 1000 * spent[name] / len(got[name]) for name in got}
         for got, spent in zip(samples, cpu, strict=True)
     ]
-    return summaries, per_request, spread
+    client_per_request = [
+        {name: 1000 * spent[name] / len(got[name]) for name in got}
+        for got, spent in zip(samples, load_cpu, strict=True)
+    ]
+    return summaries, per_request, spread, client_per_request
 
 
 def _landscape_n(url: str) -> int:
@@ -392,7 +404,7 @@ def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
                 # One after the other, so that each start-up has the machine to itself.
                 started = [start_server(stack, database, w) for w in setups]
                 urls = [url for url, _p, _s in started]
-                routes, cpu, spread = asyncio.run(
+                routes, cpu, spread, client = asyncio.run(
                     measure(urls, [p for _u, p, _s in started], requests)
                 )
                 rss = [[rss_mb(pid) for pid in pids] for _url, pids, _s in started]
@@ -400,7 +412,17 @@ def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
                 for k, workers in enumerate(setups):
                     first = started[k][2] if largest else None
                     runs.append(
-                        Run(size, workers, routes[k], cpu[k], spread[k], rss[k], first, stale[k])
+                        Run(
+                            size,
+                            workers,
+                            routes[k],
+                            cpu[k],
+                            spread[k],
+                            rss[k],
+                            first,
+                            stale[k],
+                            client[k],
+                        )
                     )
             load.append(os.getloadavg()[0])
     return ScaleResult(runs, imports, load)
@@ -417,7 +439,7 @@ def format_table(result: ScaleResult) -> str:
     head = (
         "initiatives", "workers (conns)", "trivial req/s", "advice req/s", "vs trivial",
         "advice p95", "result p95", "landscape p95", "list p95", "CPU ms trivial/advice/result",
-        "advice new conn req/s",
+        "advice new conn req/s", "client CPU ms trivial/advice",
     )  # fmt: skip
     rows = []
     for r in result.runs:
@@ -435,6 +457,7 @@ def format_table(result: ScaleResult) -> str:
                 f"{_ms(t['initiatives']):.1f} ms",
                 "/".join(f"{r.cpu_ms[k]:.1f}" for k in ("trivial", "advice", "result")),
                 f"{t['advice_new'].per_second:,.0f}",
+                "/".join(f"{r.client_ms.get(k, math.nan):.1f}" for k in ("trivial", "advice")),
             )
         )
     widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
@@ -525,7 +548,8 @@ def format_section(result: ScaleResult, number: int = 8) -> str:
             format_table(result),
             *goal_lines(result),
             f"  bulk import of the catalogue (not served): {imports}",
-            "  CPU ms = CPU time of the server's worker processes per request; machine load "
+            "  CPU ms = CPU time of the server's worker processes per request; client CPU ms = "
+            "that of the load generator (this process, on the same CPUs); machine load "
             f"(1-minute average, {os.cpu_count()} CPUs) during the run: "
             + " → ".join(f"{x:.1f}" for x in result.load),
             f"  baseline: GET {TRIVIAL_PATH} (async, trivial), same server, same run; "
@@ -570,6 +594,7 @@ def median_result(results: Sequence[ScaleResult]) -> ScaleResult:
                for i in range(len(run_.rss_mb))]  # fmt: skip
         first_s = [r.first_answer_s for r in same if r.first_answer_s is not None]
         stale = [r.stale_s for r in same if r.stale_s is not None]
+        client = {k: _median([r.client_ms.get(k, math.nan) for r in same]) for k in run_.client_ms}
         runs.append(
             Run(
                 run_.size,
@@ -580,6 +605,7 @@ def median_result(results: Sequence[ScaleResult]) -> ScaleResult:
                 rss,
                 _median(first_s) if first_s else None,
                 _median(stale) if stale else None,
+                client,
             )
         )
     imports = {k: _median([r.imports[k] for r in results]) for k in first.imports}
