@@ -37,7 +37,7 @@ from app.catalogue.edits import (
     save_edit,
     stored_values,
 )
-from app.catalogue.freshness import INITIATIVE_TABLE, today_in_belgium
+from app.catalogue.freshness import INITIATIVE_TABLE, is_stale, today_in_belgium
 from app.catalogue.models import LIST_FIELDS, Initiative
 from app.catalogue.submissions import FIELDS, DuplicateInitiative, clean_fields
 from app.core.db import SessionDep
@@ -52,7 +52,7 @@ from app.web.admin_pages import (
     page_number,
     pager,
 )
-from app.web.beheer import CuratorDep, beheer_router
+from app.web.beheer import CuratorDep, beheer_router, settings_of
 from app.web.registration_pages import codebook_of, field_errors, fields_context
 
 router = beheer_router()
@@ -185,7 +185,12 @@ def _record_page(
         "niets": _("Er is niets gewijzigd; er werd niets opgeslagen."),
         "gearchiveerd": _("Het initiatief is gearchiveerd: het staat niet meer in het aanbod."),
         "teruggezet": _("Het initiatief staat weer in het aanbod."),
+        "nagekeken": _("Het initiatief is nagekeken: vandaag bevestigd."),
     }.get(request.query_params.get("klaar", ""))
+    # The same test as the stale list and the public page: a curator who opens a stale
+    # record sees so, and can confirm it here instead of looking it up in that list.
+    months = settings_of(request).stale_after_months
+    stale = row.archived_at is None and is_stale(row.last_verified, today_in_belgium(), months)
     return _page(
         request,
         "beheer/record_page.html",
@@ -194,6 +199,7 @@ def _record_page(
             "i": row,
             "fields": fields,
             "verified": long_date(row.last_verified),
+            "stale": stale,
             "archived_on": moment(row.archived_at) if row.archived_at else None,
             "archived_reason": archive_reason(session, row.id) if row.archived_at else None,
             "history": history,

@@ -1,0 +1,68 @@
+"""Issue 11, the curator journey's rough edges found by walking it: a stale record says so
+on its own page and can be confirmed there; the stale list links to each record; the
+audit log's change tables have names of their own (axe: landmark-unique)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.dates import format_date
+from fastapi.testclient import TestClient
+
+from app.catalogue.freshness import today_in_belgium
+from tests.test_curator_records import CHOIR, record, running
+from tests.test_curators import (
+    CURATOR,
+    cheap_hashing,  # noqa: F401  (fixture)
+    logged_in,
+    token_of,
+    visible_text,
+)
+
+FRESH = "Wandelclub Tweede"  # never verified in the fixture: stale too
+
+
+@pytest.fixture
+def curator(tmp_path: Path, cheap_hashing: None) -> Iterator[TestClient]:  # noqa: F811
+    with running(f"sqlite:///{tmp_path / 'polish.db'}", tmp_path) as client:
+        yield logged_in(client, CURATOR)
+
+
+def test_a_stale_record_says_so_and_is_confirmed_on_its_own_page(curator: TestClient) -> None:
+    choir = record(curator)
+    page = curator.get(f"/beheer/aanbod/{choir.id}")
+    assert "Laatst nagekeken 1 juni 2025 · niet recent nagekeken" in visible_text(page.text)
+    token = token_of(curator, f"/beheer/aanbod/{choir.id}")
+    done = curator.post(
+        f"/beheer/nagekeken/{choir.id}", data={"csrf": token, "pagina": "1", "terug": "record"}
+    )
+    assert done.url.path == f"/beheer/aanbod/{choir.id}"
+    text = visible_text(done.text)
+    assert "Het initiatief is nagekeken: vandaag bevestigd." in text
+    assert f"Laatst nagekeken {format_date(today_in_belgium(), format='long', locale='nl')}" in text
+    assert "niet recent nagekeken" not in text
+    assert f'action="/beheer/nagekeken/{choir.id}"' not in done.text
+    assert record(curator).last_verified == today_in_belgium()
+    # From the list, the curator still goes back to the list.
+    other = record(curator, FRESH)
+    back = curator.post(f"/beheer/nagekeken/{other.id}", data={"csrf": token, "pagina": "1"})
+    assert back.url.path == "/beheer/nagekeken"
+
+
+def test_the_stale_list_links_each_record_to_its_page(curator: TestClient) -> None:
+    page = curator.get("/beheer/nagekeken").text
+    choir = record(curator)
+    assert re.search(rf'<h2 id="r-{choir.id}"><a href="/beheer/aanbod/{choir.id}">', page)
+
+
+def test_each_change_table_in_the_audit_log_has_its_own_name(curator: TestClient) -> None:
+    for name in (CHOIR, FRESH):
+        row = record(curator, name)
+        token = token_of(curator, "/beheer/nagekeken")
+        curator.post(f"/beheer/nagekeken/{row.id}", data={"csrf": token, "pagina": "1"})
+    labels = re.findall(r'role="region" aria-label="([^"]+)"', curator.get("/beheer/audit").text)
+    assert len(labels) >= 2
+    assert len(set(labels)) == len(labels), labels
