@@ -142,7 +142,17 @@ def test_revisions_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [head_revision()]
     ids = [s.revision for s in script.walk_revisions("base", "heads")]
-    assert ids == ["0008", "0007", "0006", "0005", "0004", "0003", "0002", BASELINE_REVISION]
+    assert ids == [
+        "0009",
+        "0008",
+        "0007",
+        "0006",
+        "0005",
+        "0004",
+        "0003",
+        "0002",
+        BASELINE_REVISION,
+    ]
 
 
 def test_upgrade_on_empty_in_memory_sqlite_matches_models() -> None:
@@ -166,6 +176,7 @@ def test_comparison_sees_a_missing_column() -> None:
         "submission",
         "training_round",
         "training_vote",
+        "login_throttle",
     }
     assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {
         "dedupe_key",
@@ -179,6 +190,7 @@ def test_comparison_sees_a_missing_column() -> None:
         "ix_training_round_code",
         "ix_training_round_expires_at",
         "ix_training_vote_participant",
+        "ix_login_throttle_updated_at",
     }
 
 

@@ -1,4 +1,5 @@
-"""Tables of the curators: their accounts (curator_user) and what they changed (audit_entry)."""
+"""Tables of the curators: their accounts (curator_user), what they changed (audit_entry),
+and failed logins counted across workers (login_throttle)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ class CuratorUser(SQLModel, table=True):
     # Failed logins since the last success or lock-out, and until when logins are refused.
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = None
+    # The last failed login: a run of failures older than throttle.FORGET_AFTER is
+    # forgotten, exactly as for an address without an account (login_throttle).
+    last_failed_at: datetime | None = None
     # Part of every session cookie: raised on logout and on a password change, so that
     # every cookie issued before stops working (app.auth.sessions).
     session_counter: int = Field(default=0)
@@ -80,3 +84,19 @@ class AuditEntry(SQLModel, table=True):
     changes: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one address without an (active) account, or of one client network
+    address, counted in the database so that every worker sees the same count.
+
+    `key` is an HMAC of the address with the application's secret (app.auth.throttle), so
+    the table holds no e-mail or IP address. Rows untouched for a while are purged.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = Field(default=0)
+    locked_until: datetime | None = None
+    updated_at: datetime = Field(default_factory=_now, index=True)

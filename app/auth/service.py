@@ -6,15 +6,15 @@ and their hashes never enter the audit log or any log line.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
 
+from app.auth import throttle
 from app.auth.audit import change, record_change
 from app.auth.models import CuratorUser, Role, normalise_email
 from app.auth.passwords import burn_time, hash_password, verify_password
@@ -151,44 +151,14 @@ class LoginOutcome(StrEnum):
     OK = "ok"
     FAILED = "failed"
     LOCKED = "locked"
+    THROTTLED = "throttled"  # the client failed too often: wait `LoginResult.wait` seconds
 
 
 @dataclass(frozen=True)
 class LoginResult:
     outcome: LoginOutcome
     user: CuratorUser | None = None
-
-
-class UnknownAddressFailures:
-    """Failed logins for addresses without an (active) account, counted in memory.
-
-    They lock out exactly as a real account does, so the page's answer never tells whether
-    an address has an account. Bounded: the oldest addresses are forgotten first.
-    """
-
-    MAX_ADDRESSES = 10_000
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: OrderedDict[str, tuple[int, datetime | None]] = OrderedDict()
-
-    def locked(self, address: str, now: datetime) -> bool:
-        with self._lock:
-            _, until = self._seen.get(address, (0, None))
-            return until is not None and until > now
-
-    def fail(self, address: str, now: datetime, max_failures: int, lockout: timedelta) -> bool:
-        """Count a failure; True when it starts a lock-out."""
-        with self._lock:
-            count, until = self._seen.pop(address, (0, None))
-            if until is not None and until <= now:
-                count = 0
-            count += 1
-            started = count >= max_failures
-            self._seen[address] = (0, now + lockout) if started else (count, None)
-            while len(self._seen) > self.MAX_ADDRESSES:
-                self._seen.popitem(last=False)
-            return started
+    wait: int = 0
 
 
 def authenticate(
@@ -198,25 +168,38 @@ def authenticate(
     *,
     max_failures: int,
     lockout: timedelta,
-    unknown: UnknownAddressFailures,
+    secret: bytes,
+    client: str | None = None,
     now: datetime | None = None,
 ) -> LoginResult:
     """Check an address and password; count failures and lock an account after
-    `max_failures` in a row for `lockout`. Commits the counters."""
+    `max_failures` in a row for `lockout`. An address without an (active) account is
+    counted and locked just the same (table login_throttle, keyed by an HMAC with
+    `secret`), so the answer never tells whether it has one. A `client` (network address)
+    that failed CLIENT_FACTOR times as often must wait (THROTTLED, with the seconds).
+    All counts are in the database, shared by every worker; commits them."""
     now = now or now_utc()
+    client_id = throttle.client_key(secret, client) if client else None
+    if client_id is not None:
+        until = throttle.locked_until(session, client_id, now)
+        if until is not None:
+            session.rollback()
+            return LoginResult(LoginOutcome.THROTTLED, wait=_seconds(until - now))
     address = normalise_email(email)
     user = find_user(session, address)
     if user is None or not user.active:
         burn_time(password)
-        if unknown.locked(address, now):
-            return LoginResult(LoginOutcome.LOCKED)
-        if unknown.fail(address, now, max_failures, lockout):
-            return LoginResult(LoginOutcome.LOCKED)
-        return LoginResult(LoginOutcome.FAILED)
+        key = throttle.address_key(secret, address)
+        # While locked no guess counts; the failure that reaches the limit locks.
+        locked = throttle.locked_until(session, key, now) is not None or (
+            throttle.count_failure(session, key, now, max_failures=max_failures, lockout=lockout)
+        )
+        outcome = LoginOutcome.LOCKED if locked else LoginOutcome.FAILED
+        return _failed(session, outcome, client_id, now, max_failures, lockout)
     if user.locked_until is not None and user.locked_until > now:
         # No guess counts while locked, a right one neither.
         burn_time(password)
-        return LoginResult(LoginOutcome.LOCKED)
+        return _failed(session, LoginOutcome.LOCKED, client_id, now, max_failures, lockout)
     ok, new_hash = verify_password(password, user.password_hash)
     if ok:
         user.failed_logins = 0
@@ -227,14 +210,21 @@ def authenticate(
         session.commit()
         session.refresh(user)
         return LoginResult(LoginOutcome.OK, user)
-    # Counted in the database itself, so that guesses sent at once are all counted.
+    # Counted in the database itself, so that guesses sent at once are all counted; a run
+    # with a pause over FORGET_AFTER starts again, as for an address without an account.
     table = CuratorUser.__table__  # type: ignore[attr-defined]
+    forgotten = table.c.last_failed_at.is_(None) | (
+        table.c.last_failed_at < now - throttle.FORGET_AFTER
+    )
     failures = (
         session.connection()
         .execute(
             update(table)
             .where(table.c.id == user.id)
-            .values(failed_logins=table.c.failed_logins + 1)
+            .values(
+                failed_logins=case((forgotten, 1), else_=table.c.failed_logins + 1),
+                last_failed_at=now,
+            )
             .returning(table.c.failed_logins)
         )
         .scalar_one()
@@ -247,5 +237,31 @@ def authenticate(
             .values(failed_logins=0, locked_until=now + lockout)
         )
         outcome = LoginOutcome.LOCKED
+    return _failed(session, outcome, client_id, now, max_failures, lockout)
+
+
+def _failed(
+    session: Session,
+    outcome: LoginOutcome,
+    client_id: str | None,
+    now: datetime,
+    max_failures: int,
+    lockout: timedelta,
+) -> LoginResult:
+    """Count the failure against the client too, purge forgotten counts, commit."""
+    if client_id is not None:
+        throttle.count_failure(
+            session,
+            client_id,
+            now,
+            max_failures=max_failures * throttle.CLIENT_FACTOR,
+            lockout=lockout,
+            forget_after=lockout,
+        )
+    throttle.purge(session, now)
     session.commit()
     return LoginResult(outcome)
+
+
+def _seconds(left: timedelta) -> int:
+    return max(1, math.ceil(left.total_seconds()))

@@ -72,7 +72,6 @@ from app.web.beheer import (
     session_token,
     settings_of,
     start_session,
-    unknown_failures,
 )
 from app.web.templating import is_htmx, render
 
@@ -228,14 +227,11 @@ def login(
         return _login_page(
             request, email=email, message=message, next_path=next_path, status_code=403
         )
+    # A first, cheap guard of this worker (all attempts); the failures that lock are
+    # counted in the database, shared by all workers (app.auth.throttle).
     wait = check_rate(request, LOGIN_ACTION)
     if wait is not None:
-        message = too_many_attempts(wait)
-        response = _login_page(
-            request, email=email, message=message, next_path=next_path, status_code=429
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return _wait_page(request, email, next_path, wait)
     settings = settings_of(request)
     result = authenticate(
         session,
@@ -243,8 +239,11 @@ def login(
         password,
         max_failures=settings.login_max_failures,
         lockout=lockout_of(request),
-        unknown=unknown_failures(request),
+        secret=key_of(request),
+        client=request.client.host if request.client else None,
     )
+    if result.outcome is LoginOutcome.THROTTLED:
+        return _wait_page(request, email, next_path, result.wait)
     if result.outcome is LoginOutcome.OK and result.user is not None:
         response = RedirectResponse(next_path, status_code=303)
         start_session(request, response, result.user)
@@ -264,6 +263,16 @@ def login(
             "Dit e-mailadres en wachtwoord horen niet bij elkaar, of het account is niet actief."
         )
     return _login_page(request, email=email, message=message, next_path=next_path, status_code=403)
+
+
+def _wait_page(request: Request, email: str, next_path: str, wait: int) -> Response:
+    """The login form again (429): too many attempts, with how long to wait."""
+    message = too_many_attempts(wait)
+    response = _login_page(
+        request, email=email, message=message, next_path=next_path, status_code=429
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @curator.post("/beheer/logout")

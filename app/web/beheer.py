@@ -20,7 +20,6 @@ from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from app.auth.models import CuratorUser
-from app.auth.service import UnknownAddressFailures
 from app.auth.sessions import (
     SESSION_COOKIE,
     SessionClaim,
@@ -62,15 +61,6 @@ def settings_of(request: Request) -> Settings:
 
 def key_of(request: Request) -> bytes:
     return signing_key(settings_of(request))
-
-
-def unknown_failures(request: Request) -> UnknownAddressFailures:
-    state = request.app.state
-    tracker: UnknownAddressFailures | None = getattr(state, "unknown_login_failures", None)
-    if tracker is None:
-        tracker = UnknownAddressFailures()
-        state.unknown_login_failures = tracker
-    return tracker
 
 
 def lockout_of(request: Request) -> timedelta:
