@@ -4,6 +4,8 @@ a phone."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from app.training.personas import load_personas
@@ -63,3 +65,14 @@ def test_library_persona_and_worksheet(page: Page) -> None:
     page.get_by_role("link", name="Antwoordsleutel").click()
     expect(page.locator("#answer-plan li.element").first).to_be_visible()
     assert_accessible(page)
+    page.set_viewport_size({"width": 1100, "height": 900})
+
+    # On A4, every persona's worksheet is two sheets: the case, then the assignments with
+    # their writing space (it was three, the first half blank, the last a lone question).
+    page.emulate_media(media="print")
+    for other in load_personas():
+        page.goto(f"/training/persona/{other.id}/werkblad")
+        pdf = page.pdf(format="A4")
+        pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+        assert pages == 2, f"{other.id}: the worksheet prints on {pages} pages"
+    page.emulate_media(media="screen")
