@@ -302,6 +302,17 @@ def test_presentation_story_intake_plan_why_and_sources_last(
     assert "presentation.js" in page and "<script>" not in page
 
 
+def test_the_direction_slide_says_the_direction_is_the_projects_derivation(
+    client: TestClient,
+) -> None:
+    # DOMAIN.md §2: whatever direction a profile gets must say it is our derivation.
+    pid = load_personas()[0].id
+    page = client.get(f"/training/persona/{pid}/presentatie").text
+    start = page.index('class="slide slide-direction"')
+    slide = text(page[start : page.index("</section>", start)])
+    assert "afleiding door dit project" in slide and "geen tekst uit het werkboek" in slide
+
+
 def test_presentation_unknown_persona_is_a_dutch_404(client: TestClient) -> None:
     response = client.get("/training/persona/niemand/presentatie")
     assert response.status_code == 404

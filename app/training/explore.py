@@ -321,6 +321,7 @@ class Slide:
     paragraphs: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""  # a smaller line under the slide's content
 
 
 def _sources(*groups: Sequence[str]) -> list[str]:
@@ -368,6 +369,11 @@ def presentation_slides(
             "direction",
             _("Profiel: {answers}").format(answers=" · ".join(v for _k, v in answers[1:4])),
             paragraphs=[strip_citations(advice.profile.direction)],
+            # DOMAIN.md §2: the direction per profile is ours, not the workbook's.
+            note=_(
+                "Deze richting is een afleiding door dit project uit wat over de profielen "
+                "publiek is, geen tekst uit het werkboek van Machielse & Ariaans."
+            ),
         ),
         Slide("plan", _("Het plan"), items=[item.label for item in advice.plan_items]),
     ]

@@ -24,6 +24,16 @@ def test_profiles_compare_and_presentation(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("De acht profielen in één oogopslag")
     expect(page.locator("#tree .tree-leaf")).to_have_count(8)
     assert_accessible(page)
+    # Projected at 1280x720 in large type, the decision tree fits one screen with its title
+    # (its two halves side by side; it was a column twice the screen's height).
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto("/training/profielen?weergave=groot")
+    tree = page.locator("#tree").bounding_box()
+    title = page.locator("#tree-title").bounding_box()
+    assert tree and title and tree["y"] + tree["height"] - title["y"] <= 720
+    _no_overflow(page)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto("/training/profielen")
     tile = page.locator(f"#tile-{first.profile_id}")
     tile.get_by_role("link", name=first.name, exact=True).click()
     expect(page).to_have_url(re.compile(rf"/training/persona/{first.id}$"))
@@ -64,6 +74,17 @@ def test_profiles_compare_and_presentation(page: Page) -> None:
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     expect(page.locator("#dia-1")).to_be_visible()
+    # Every slide fits a 1280x720 projector without scrolling (Maria: the longest story).
+    page.set_viewport_size({"width": 1280, "height": 720})
+    maria = "maria-persona-75-plus"
+    page.goto(f"/training/persona/{maria}/presentatie")
+    for n in range(1, page.locator("section.slide").count() + 1):
+        expect(page.locator(f"#dia-{n}")).to_be_visible()
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height <= 720, f"slide {n} of {maria} is {height} px high"
+        page.keyboard.press("ArrowRight")
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(f"/training/persona/{first.id}/presentatie")
     page.keyboard.press("End")
     expect(page.locator(f"#dia-{total}")).to_be_visible()
     expect(page.locator(f"#dia-{total} h2")).to_have_text("Bronnen")
