@@ -227,6 +227,7 @@ def save_edit(
         if verified_on is not None:
             before = row.last_verified
             row.last_verified = verified_on
+            row.updated_at = _now()  # the record's data changed (HSDS assured_date)
             record_change(
                 session,
                 user_id=by,

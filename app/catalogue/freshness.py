@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_
@@ -104,6 +104,8 @@ def verify_initiative(
         return None
     before = row.last_verified
     row.last_verified = today
+    # A verification changes the record's data (HSDS assured_date): its last_modified too.
+    row.updated_at = datetime.now(UTC)
     session.add(row)
     record_change(
         session,

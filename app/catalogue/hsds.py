@@ -8,8 +8,8 @@ One initiative (a row of the `initiative` table) gives:
   no status yet; once curators archive records, an archived one should be left out or
   become `inactive`), `assured_date`
   (the date a person last checked the record, `last_verified`), `last_modified`
-  (`updated_at`, UTC) and a Dutch `eligibility_description` made from its age groups and
-  risk factors;
+  (`updated_at`, UTC: moved by every edit, import, restore and verification) and a
+  Dutch `eligibility_description` made from its age groups and risk factors;
 - an **organization**. The catalogue records the *kind* of organisation that carries an
   initiative (`primary_actor`: CAW, lokaal bestuur, ...), not its name, and two initiatives
   of one CAW cannot be told to share an organisation. So every initiative gets an
@@ -60,9 +60,13 @@ writes; phone numbers, which hold only digits and + . / ( ) - and can therefore 
 function or link, are written as they are, so that "+32 ..." survives.
 
 The API's queries (`services_page`) filter, count and page in the database. Its `search`
-is case-insensitive through SQL lower(): on SQLite for ASCII letters only (an "É" typed
-does not find an "é"), on PostgreSQL for all. `ServiceIndex` finds an initiative by its
-service UUID (UUID 5 cannot be inverted: the ids are hashed once, about 0.4 s per 100 000).
+is that of /aanbod (app.catalogue.search, on the worker's catalogue snapshot): every word
+somewhere in the name, goal or description, without regard to case or accents ("ÉÉN"
+finds "één") on SQLite and PostgreSQL alike; `matching_ids` gives the ids, which the
+database then filters, counts and pages with the other conditions. `modified_after`
+compares `updated_at`, which a curator's verification moves too. `ServiceIndex` finds an
+initiative by its service UUID (UUID 5 cannot be inverted: the ids are hashed once, about
+0.4 s per 100 000).
 
 Back from HSDS, for the curators' import preview: `services_from_json` and
 `services_from_zip` read either form (the zip's tables are nested into services again),
@@ -98,8 +102,20 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, String, cast, exists, func, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
+import numpy as np
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Session
 
 from app.advice.knowledge import Knowledge, load_knowledge
@@ -111,6 +127,8 @@ from app.catalogue.csvio import (
     unneutralise,
 )
 from app.catalogue.models import Initiative
+from app.catalogue.records import InitiativeRecord
+from app.catalogue.search import search_index
 from app.core.config import get_settings
 from app.domain.places import BRUSSELS, Municipality, Places, load_places
 from app.domain.vocabulary import INITIATIVE_FACETS, SINGLE_VALUED_FACETS, ElementId
@@ -1145,13 +1163,31 @@ def _term_condition(dialect: str, term: Term) -> ColumnElement[bool]:
     return _list_holds(dialect, column, term.value)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def matching_ids(records: Sequence[InitiativeRecord], text: str) -> list[int] | None:
+    """Ids of the records that hold every word of `text` in their name, goal or
+    description, compared as /aanbod compares them (search.fold: no case, no accents); None
+    when `text` has no word (then it filters nothing, as on /aanbod)."""
+    scores = search_index(records).text_scores(text)
+    if scores is None:
+        return None
+    return sorted(records[int(i)].id for i in np.flatnonzero(scores > 0))
+
+
+def _id_in(dialect: str, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`id` is one of `ids`, sent as one parameter (a long list of placeholders would pass
+    SQLite's limit of 32 766)."""
+    if dialect == "postgresql":
+        return _TABLE.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))  # type: ignore[no-any-return]
+    if dialect == "sqlite":
+        members = func.json_each(json.dumps(list(ids))).table_valued("value")
+        return _TABLE.c.id.in_(select(members.c.value))  # type: ignore[no-any-return]
+    return _TABLE.c.id.in_(list(ids))  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
 class ServiceFilter:
-    search: str | None = None
+    # The ids a search found (matching_ids); None: no search.
+    search_ids: Sequence[int] | None = None
     taxonomy_term: Term | None = None
     taxonomy: Taxonomy | None = None
     modified_after: datetime | None = None
@@ -1160,16 +1196,8 @@ class ServiceFilter:
 
 def _conditions(dialect: str, f: ServiceFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [_TABLE.c.archived_at.is_(None)]
-    if f.search:
-        pattern = f"%{_escape_like(f.search.lower())}%"
-        conditions.append(
-            or_(
-                *(
-                    func.lower(_TABLE.c[name]).like(pattern, escape="\\")
-                    for name in ("name", "description", "goal")
-                )
-            )
-        )
+    if f.search_ids is not None:
+        conditions.append(_id_in(dialect, f.search_ids))
     if f.taxonomy_term is not None:
         conditions.append(_term_condition(dialect, f.taxonomy_term))
     if f.taxonomy is not None:
@@ -1194,7 +1222,7 @@ def utc(moment: datetime) -> datetime:
 def services_page(session: Session, m: Mapper, f: ServiceFilter, page: int, per_page: int) -> Page:
     """One page of services in id order and how many match in all; the database filters,
     counts and pages, so only the page's rows are read."""
-    if f.nothing:
+    if f.nothing or (f.search_ids is not None and not f.search_ids):
         return Page(0, page, per_page, [])
     dialect = session.get_bind().dialect.name
     conditions = _conditions(dialect, f)

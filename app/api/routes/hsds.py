@@ -20,6 +20,7 @@ from app.api.errors import API_ERRORS
 from app.catalogue import hsds
 from app.core.db import SessionDep
 from app.domain.places import load_places
+from app.landscape.api_support import catalogue_records
 
 router = APIRouter(prefix="/hsds", tags=["hsds"], responses=API_ERRORS)
 # Far beyond any real catalogue (100 000 initiatives are 1 000 pages of 100), low enough
@@ -104,7 +105,14 @@ def list_services(
     session: SessionDep,
     page: Page = 1,
     per_page: PerPage = hsds.DEFAULT_PER_PAGE,
-    search: Search = None,
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words that must each occur in the name, description or goal (any "
+            "case, with or without accents: as the catalogue search /aanbod).",
+        ),
+    ] = None,
     taxonomy_term_id: Annotated[
         uuid.UUID | None, Query(description="Only services with this taxonomy term.")
     ] = None,
@@ -127,8 +135,15 @@ def list_services(
     vocab = hsds.vocabulary(request.app.state.knowledge)
     term = vocab.by_id.get(str(taxonomy_term_id)) if taxonomy_term_id else None
     taxonomy = vocab.taxonomy_by_id.get(str(taxonomy_id)) if taxonomy_id else None
+    text = _clean(search)
+    search_ids = None
+    if text:
+        # Search the catalogue as the database holds it now: a change another worker
+        # made reloads this worker's snapshot first (one tiny SELECT when nothing changed).
+        request.app.state.catalogue.refresh()
+        search_ids = hsds.matching_ids(catalogue_records(request), text)
     filters = hsds.ServiceFilter(
-        search=_clean(search),
+        search_ids=search_ids,
         taxonomy_term=term,
         taxonomy=taxonomy,
         modified_after=modified_after,
