@@ -154,8 +154,12 @@ def test_a_round_with_three_participants(client: TestClient) -> None:
     late_token = csrf_of(late_phone.get(f"/stem/{code}").text)
     token = csrf_of(client.get(f"/training/stemmen/{code}/beheer").text)
     r = client.post(f"/training/stemmen/{code}/tonen", data={"csrf": token})
-    assert r.status_code == 200 and str(r.url).endswith(f"/training/stemmen/{code}/beheer")
+    assert r.status_code == 200 and r.url.path == f"/training/stemmen/{code}/beheer"
+    # The projector jumps to the outcome, which starts below the fold at 1280x720.
+    assert r.history[0].headers["location"].endswith("/beheer#reveal-title")
+    assert 'id="reveal-title"' in r.text
     shown = words(r.text)
+    assert "Deze richting is een afleiding door dit project" in shown
     assert "Het advies naast de keuzes van de klas" in shown
     assert "Het plan van het advies" in shown
     assert 'hx-trigger="every' not in r.text  # polling stops after the reveal
@@ -198,6 +202,19 @@ def test_exactly_three_elements_and_the_ticks_stay(client: TestClient) -> None:
     r = vote(phone, code, ["meeting", "leisure", "bogus"])
     assert "Kies alleen elementen uit de lijst." in words(r.text)
     assert spread_counts(client, code) == {}
+
+
+def test_every_voting_page_offers_the_other_language(client: TestClient) -> None:
+    code = start_round(client)
+    phone = participant(client)
+    for page in (phone.get("/stem").text, phone.get(f"/stem/{code}").text):
+        assert 'hreflang="en"' in page and ">English</a>" in page
+    for address in ("/training/stemmen", f"/training/stemmen/{code}/beheer"):
+        assert 'hreflang="en"' in client.get(address).text
+    english = phone.get(f"/stem/{code}?lang=en").text
+    assert "Which 3 elements would you propose?" in words(english)
+    # The persona's story is Dutch in both interfaces, and says so to a screen reader.
+    assert f'<p class="story" lang="nl">{PERSONA.paragraphs[0][:30]}' in english
 
 
 def test_unknown_and_expired_codes(client: TestClient) -> None:

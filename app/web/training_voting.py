@@ -59,6 +59,7 @@ router = APIRouter(include_in_schema=False)
 
 START_PATH = "/training/stemmen"
 JOIN_PATH = "/stem"
+REVEAL_ANCHOR = "reveal-title"  # the id of the outcome's heading (_result.html)
 START_COOKIE = "ezw_stemronde_start"
 START_PURPOSE = "training-round"
 START_COOKIE_SECONDS = 8 * 60 * 60
@@ -438,7 +439,9 @@ async def reveal_advice(request: Request, code: str) -> Response:
                 reveal(session, fresh)
 
     await run_in_threadpool(run)
-    return _no_store(RedirectResponse(f"{trainer_path(round_.code)}/beheer", status_code=303))
+    # Straight to the outcome: on a 1280x720 projector it starts below the fold.
+    address = f"{trainer_path(round_.code)}/beheer#{REVEAL_ANCHOR}"
+    return _no_store(RedirectResponse(address, status_code=303))
 
 
 @router.post(START_PATH + "/{code}/sluiten", response_class=HTMLResponse)
