@@ -3,11 +3,12 @@
 (function () {
   "use strict";
   function update(form) {
-    var out = form.querySelector(".chosen-count");
-    if (!out) return;
+    // The count under the question, and its copy beside the button at the foot.
     var n = form.querySelectorAll('input[name="elements"]:checked').length;
-    out.textContent = out.getAttribute("data-template").replace("{n}", String(n));
-    out.classList.toggle("too-many", n > Number(out.getAttribute("data-needed")));
+    form.querySelectorAll(".chosen-count, .chosen-tally").forEach(function (out) {
+      out.textContent = out.getAttribute("data-template").replace("{n}", String(n));
+      out.classList.toggle("too-many", n > Number(out.getAttribute("data-needed")));
+    });
   }
   function init() {
     document.querySelectorAll("form.vote-form").forEach(function (form) {

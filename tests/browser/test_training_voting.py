@@ -52,6 +52,9 @@ def test_a_class_votes_and_the_trainer_reveals_the_advice(
         for element in elements:
             phone.locator(f"label[for='el-{element}']").click()
         expect(phone.locator(".chosen-count")).to_have_text("3 van 3 gekozen")
+        # The button and the count stay in sight at the foot of the long list.
+        expect(phone.get_by_role("button", name="Stem versturen")).to_be_in_viewport()
+        expect(phone.locator(".chosen-tally")).to_have_text("3 van 3 gekozen")
         if n == 0:
             assert_accessible(phone)
         phone.get_by_role("button", name="Stem versturen").click()
