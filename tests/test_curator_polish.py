@@ -66,3 +66,21 @@ def test_each_change_table_in_the_audit_log_has_its_own_name(curator: TestClient
     labels = re.findall(r'role="region" aria-label="([^"]+)"', curator.get("/beheer/audit").text)
     assert len(labels) >= 2
     assert len(set(labels)) == len(labels), labels
+
+
+def test_the_audit_log_names_each_initiative_and_leads_back_to_it(curator: TestClient) -> None:
+    choir = record(curator)
+    token = token_of(curator, "/beheer/nagekeken")
+    curator.post(f"/beheer/nagekeken/{choir.id}", data={"csrf": token, "pagina": "1"})
+    log = curator.get("/beheer/audit").text
+    assert f'<a href="/beheer/aanbod/{choir.id}">{CHOIR}</a>' in log
+    text = visible_text(log).replace("( ", "(").replace(" )", ")")  # tags became spaces
+    assert f"Nagekeken · Initiatief {CHOIR} (nr. {choir.id})" in text
+    own = curator.get(f"/beheer/audit?tabel=initiative&record={choir.id}").text
+    assert re.search(rf'<a href="/beheer/aanbod/{choir.id}">Terug naar het initiatief</a>', own)
+    # An archived record keeps its name in the log.
+    token = token_of(curator, f"/beheer/aanbod/{choir.id}")
+    archived = {"csrf": token, "reason": "Gestopt."}
+    curator.post(f"/beheer/aanbod/{choir.id}/archiveren", data=archived)
+    log = curator.get("/beheer/audit").text
+    assert "Gearchiveerd · Initiatief" in visible_text(log) and f">{CHOIR}</a>" in log

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.auth.audit import audit_page
 from app.auth.models import CuratorUser, Role
@@ -46,6 +46,7 @@ from app.auth.sessions import (
 from app.catalogue import submissions
 from app.catalogue.columns import dutch_name
 from app.catalogue.freshness import (
+    INITIATIVE_TABLE,
     freshness_counts,
     stale_page,
     stale_since,
@@ -444,6 +445,16 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def initiative_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """The names of these initiatives (archived ones too), by id."""
+    if not ids:
+        return {}
+    found = session.exec(
+        select(Initiative.id, Initiative.name).where(col(Initiative.id).in_(ids))
+    ).all()
+    return {row_id: name for row_id, name in found if row_id is not None}
+
+
 @curator.get("/beheer/audit", response_class=HTMLResponse)
 def audit(
     request: Request,
@@ -464,6 +475,10 @@ def audit(
     _total, rows = audit_page(
         session, table_name=table, record_id=record_id, limit=PER_PAGE, offset=pages.offset
     )
+    # "What" changed: an initiative by its name, linked to its record page.
+    names = initiative_names(
+        session, {e.record_id for e, _who in rows if e.table_name == INITIATIVE_TABLE}
+    )
     entries = [
         {
             "at": moment(entry.at),
@@ -472,6 +487,7 @@ def audit(
             "table": table_label(entry.table_name),
             "table_name": entry.table_name,
             "record_id": entry.record_id,
+            "name": names.get(entry.record_id) if entry.table_name == INITIATIVE_TABLE else None,
             "changes": [
                 (
                     field_label(entry.table_name, str(c.get("field", ""))),
