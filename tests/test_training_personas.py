@@ -141,6 +141,14 @@ def test_every_learning_point_has_an_author_year_source() -> None:
             assert len(lp.text) > 40
 
 
+def test_a_learning_point_on_a_profiles_direction_says_it_is_our_derivation() -> None:
+    # DOMAIN.md §2: which answers lead where is not public; a direction is the project's.
+    for p in PERSONAS:
+        for lp in p.learning_points:
+            if "Machielse & Ariaans 2020" in lp.source:
+                assert re.search(r"afleiding|leidt\b.*\baf\b", lp.text), (p.id, lp.text)
+
+
 @pytest.mark.skipif(not REPORT.exists(), reason="the source report (../shared/seed) is not here")
 def test_the_personas_are_in_our_own_words() -> None:
     """As tests/test_own_words.py checks the rules and templates: no run of eight words of
