@@ -7,7 +7,9 @@ Run on SQLite and, when a server answers, on PostgreSQL.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,12 +21,15 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import AuditEntry, CuratorUser, Role
 from app.auth.service import create_user
+from app.catalogue.columns import default_codebook
 from app.catalogue.edits import NotEditable, save_submission_edit, submission_fingerprint
+from app.catalogue.freshness import today_in_belgium
 from app.catalogue.submissions import (
     ClaimOutcome,
     NotHolder,
     Status,
     Submission,
+    approve,
     as_utc,
     claim,
     create_submission,
@@ -206,3 +211,46 @@ def test_the_database_refuses_what_a_stale_page_allowed(desk: Desk) -> None:
             )
     row = desk.row()
     assert (row.claimed_by, row.status, row.data["name"]) == (cora, Status.PENDING, GOOD["name"])
+
+
+def test_two_curators_at_the_same_moment_one_wins(desk: Desk) -> None:
+    """Two claims, then an approval racing an admin's takeover, from two threads at once."""
+    cora, bert, admin = (desk.user_id(e) for e in (CURATOR[0], OTHER[0], ADMIN[0]))
+    start = threading.Barrier(2)
+
+    def claiming(user_id: int) -> ClaimOutcome:
+        with desk.session() as session:
+            start.wait()
+            return claim(session, desk.id, user_id)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(claiming, (cora, bert)))
+    assert outcomes == sorted([ClaimOutcome.CLAIMED, ClaimOutcome.HELD])
+    holder = desk.row().claimed_by
+    assert holder in (cora, bert)
+
+    def approving() -> str:
+        with desk.session() as session:
+            row = session.get(Submission, desk.id)
+            assert row is not None and holder is not None
+            start.wait()
+            try:
+                approve(session, row, holder, default_codebook(), today_in_belgium())
+            except NotHolder:
+                return "refused"
+            return "approved"
+
+    def taking_over() -> str:
+        with desk.session() as session:
+            start.wait()
+            outcome = claim(session, desk.id, admin, take_over_from=holder, is_admin=True)
+            return "taken" if outcome is ClaimOutcome.TAKEN_OVER else "refused"
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(approving), pool.submit(taking_over)]
+        answers = sorted(f.result() for f in futures)
+    row = desk.row()
+    if row.status == Status.APPROVED:
+        assert answers == ["approved", "refused"] and row.claimed_by == holder
+    else:
+        assert answers == ["refused", "taken"] and row.claimed_by == admin
