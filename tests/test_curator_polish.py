@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from babel.dates import format_date
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from app.catalogue.freshness import today_in_belgium
-from tests.test_curator_records import CHOIR, record, running
+from app.catalogue.submissions import Submission, clean_fields, create_submission
+from tests.test_curator_records import CHOIR, engine_of, record, running
 from tests.test_curators import (
     CURATOR,
     cheap_hashing,  # noqa: F401  (fixture)
@@ -21,6 +23,7 @@ from tests.test_curators import (
     token_of,
     visible_text,
 )
+from tests.test_registration import GOOD
 
 FRESH = "Wandelclub Tweede"  # never verified in the fixture: stale too
 
@@ -84,3 +87,25 @@ def test_the_audit_log_names_each_initiative_and_leads_back_to_it(curator: TestC
     curator.post(f"/beheer/aanbod/{choir.id}/archiveren", data=archived)
     log = curator.get("/beheer/audit").text
     assert "Gearchiveerd · Initiatief" in visible_text(log) and f">{CHOIR}</a>" in log
+
+
+def test_claims_and_decisions_on_registrations_read_as_words_in_the_audit_log(
+    curator: TestClient,
+) -> None:
+    with Session(engine_of(curator)) as session:
+        reference = create_submission(session, clean_fields(GOOD), None)
+        sid = session.exec(select(Submission.id).where(Submission.reference == reference)).one()
+    token = token_of(curator, f"/beheer/aanmeldingen/{sid}")
+    curator.post(f"/beheer/aanmeldingen/{sid}/oppakken", data={"csrf": token})
+    curator.post(f"/beheer/aanmeldingen/{sid}/afwijzen", data={"csrf": token, "reason": "Dubbel."})
+    log = curator.get("/beheer/audit")
+    text = visible_text(log.text).replace("( ", "(").replace(" )", ")")
+    assert f"Aanmelding opgenomen · Aanmelding {reference} (nr. {sid})" in text
+    assert "Opgepakt door – Cora Curator" in text
+    assert f"Aanmelding afgewezen · Aanmelding {reference}" in text
+    assert "Reden – Dubbel." in text
+    assert f'<a href="/beheer/aanmeldingen/{sid}">{reference}</a>' in log.text
+    assert "submission" not in text
+    # The registration's own entries, by the filter its number links to.
+    own = visible_text(curator.get(f"/beheer/audit?tabel=submission&record={sid}").text)
+    assert "2 wijzigingen." in own

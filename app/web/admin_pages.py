@@ -84,7 +84,7 @@ PER_PAGE = 25
 LOGIN_ACTION = "login"
 PASSWORD_ACTION = "password"
 # Audit-log filter: the tables whose records curators look up.
-AUDIT_TABLES = ("initiative", "curator_user", "import")
+AUDIT_TABLES = ("initiative", "submission", "curator_user", "import")
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Longest e-mail address (RFC 5321) and display name read from a form.
@@ -377,7 +377,10 @@ def action_label(action: str) -> str:
         "edit": _("Gewijzigd"),
         "archive": _("Gearchiveerd"),
         "restore": _("Teruggezet in het aanbod"),
+        "submission_claim": _("Aanmelding opgenomen"),
         "submission_edit": _("Aanmelding bewerkt"),
+        "submission_approve": _("Aanmelding goedgekeurd en gepubliceerd"),
+        "submission_reject": _("Aanmelding afgewezen"),
         "submission_takeover": _("Aanmelding overgenomen"),
         "user_create": _("Gebruiker aangemaakt"),
         "user_deactivate": _("Gebruiker gedeactiveerd"),
@@ -394,7 +397,12 @@ def action_label(action: str) -> str:
 
 
 def table_label(table: str) -> str:
-    labels = {"initiative": _("Initiatief"), "curator_user": _("Gebruiker"), "import": _("Import")}
+    labels = {
+        "initiative": _("Initiatief"),
+        "submission": _("Aanmelding"),
+        "curator_user": _("Gebruiker"),
+        "import": _("Import"),
+    }
     return labels.get(table, table)
 
 
@@ -423,6 +431,9 @@ def field_label(table: str, field: str) -> str:
             "archived": _("Naar het archief (niet in het bestand)"),
         }
         return imports.get(field, field)
+    if table == "submission":  # claims and decisions (app.catalogue.submissions)
+        decisions = {"claimed_by": _("Opgepakt door"), "status": _("Status"), "reason": _("Reden")}
+        return decisions.get(field, field)
     if field in ("archived", "reason"):  # archive and restore (app.catalogue.edits)
         return _("Gearchiveerd") if field == "archived" else _("Reden")
     if current_language() == "nl":
@@ -455,6 +466,33 @@ def initiative_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {row_id: name for row_id, name in found if row_id is not None}
 
 
+def submission_references(session: Session, ids: set[int]) -> dict[int, str]:
+    """The references of these registrations, by id."""
+    if not ids:
+        return {}
+    found = session.exec(
+        select(submissions.Submission.id, submissions.Submission.reference).where(
+            col(submissions.Submission.id).in_(ids)
+        )
+    ).all()
+    return {row_id: ref for row_id, ref in found if row_id is not None}
+
+
+def user_names(session: Session) -> dict[int, str]:
+    """Every curator's name by id: a claim's audit entry holds user ids."""
+    return {u.id: u.name for u in session.exec(select(CuratorUser)).all() if u.id is not None}
+
+
+def _record_link(table: str, record_id: int, names: dict[str, dict[int, str]]) -> dict[str, str]:
+    """What an entry is about, in words and as a link: an initiative's name to its record
+    page, a registration's reference to its review page; else nothing."""
+    pages = {INITIATIVE_TABLE: "/beheer/aanbod/", "submission": "/beheer/aanmeldingen/"}
+    name = names.get(table, {}).get(record_id)
+    if name is None or table not in pages:
+        return {}
+    return {"name": name, "page": f"{pages[table]}{record_id}"}
+
+
 @curator.get("/beheer/audit", response_class=HTMLResponse)
 def audit(
     request: Request,
@@ -475,10 +513,22 @@ def audit(
     _total, rows = audit_page(
         session, table_name=table, record_id=record_id, limit=PER_PAGE, offset=pages.offset
     )
-    # "What" changed: an initiative by its name, linked to its record page.
-    names = initiative_names(
-        session, {e.record_id for e, _who in rows if e.table_name == INITIATIVE_TABLE}
-    )
+    # "What" changed: an initiative by its name, a registration by its reference.
+    names = {
+        INITIATIVE_TABLE: initiative_names(
+            session, {e.record_id for e, _who in rows if e.table_name == INITIATIVE_TABLE}
+        ),
+        "submission": submission_references(
+            session, {e.record_id for e, _who in rows if e.table_name == "submission"}
+        ),
+    }
+    users = user_names(session) if names["submission"] else {}
+
+    def value(table_name: str, field: object, shown: object) -> str:
+        if table_name == "submission" and field == "claimed_by" and isinstance(shown, int):
+            return users.get(shown, str(shown))
+        return _shown(shown)
+
     entries = [
         {
             "at": moment(entry.at),
@@ -487,12 +537,12 @@ def audit(
             "table": table_label(entry.table_name),
             "table_name": entry.table_name,
             "record_id": entry.record_id,
-            "name": names.get(entry.record_id) if entry.table_name == INITIATIVE_TABLE else None,
+            **_record_link(entry.table_name, entry.record_id, names),
             "changes": [
                 (
                     field_label(entry.table_name, str(c.get("field", ""))),
-                    _shown(c.get("before")),
-                    _shown(c.get("after")),
+                    value(entry.table_name, c.get("field"), c.get("before")),
+                    value(entry.table_name, c.get("field"), c.get("after")),
                 )
                 for c in entry.changes
             ],
