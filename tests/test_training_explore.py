@@ -162,6 +162,9 @@ def test_each_preset_shows_both_columns_and_marks_what_changes(
     # The form shows the choices again, and the link says the same.
     assert f'<option value="{persona.id}" selected>' in page
     assert f'value="{html.escape(preset.url)}"' in page
+    # The example's link names whom it compares.
+    assert preset.title.startswith(f"{persona.name} twee keer: ")
+    assert f">{html.escape(preset.title)}</a>" in page
 
 
 def test_three_personas_each_compared_with_the_first(

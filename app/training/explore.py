@@ -268,29 +268,31 @@ def presets(personas: Sequence[Persona]) -> list[Preset]:
     if not personas:
         return []
 
-    def pick(*wanted: str) -> str:
+    def pick(*wanted: str) -> Persona:
         for w in wanted:
             for p in personas:
                 if p.profile_id.startswith(w) or w == p.id:
-                    return p.id
-        return personas[0].id
+                    return p
+        return personas[0]
 
+    # Named after the persona: "the same person" did not say who.
+    first, second = pick("situational-need"), pick("structural-need", "situational-need")
     return [
         Preset(
-            _("Dezelfde persoon: voorbijgaand of chronisch"),
-            pick("situational-need"),
+            _("{name} twee keer: voorbijgaand of chronisch").format(name=first.name),
+            first.id,
             {"course": "transient"},
             {"course": "chronic"},
         ),
         Preset(
-            _("Dezelfde persoon: sociale of emotionele eenzaamheid"),
-            pick("situational-need"),
+            _("{name} twee keer: sociale of emotionele eenzaamheid").format(name=first.name),
+            first.id,
             {"dimension": "social"},
             {"dimension": "emotional"},
         ),
         Preset(
-            _("Dezelfde persoon: wel of geen behoefte aan contact"),
-            pick("structural-need", "situational-need"),
+            _("{name} twee keer: wel of geen behoefte aan contact").format(name=second.name),
+            second.id,
             {"wants_contact": "need"},
             {"wants_contact": "no_need"},
         ),
