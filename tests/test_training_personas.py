@@ -221,6 +221,17 @@ def test_the_library_lists_every_persona_with_its_facts(client: TestClient) -> N
     assert "Existentiële eenzaamheid" in html
 
 
+def test_ages_are_plural_in_english(client: TestClient) -> None:
+    # "{n} jaar" is a plural msgid; gettext alone gave "31 year".
+    persona = next(p for p in PERSONAS if p.intake_model.age)
+    age = persona.intake_model.age
+    library = unescape(client.get("/training?lang=en").text)
+    page = unescape(client.get(f"/training/persona/{persona.id}?lang=en").text)
+    client.get("/training?lang=nl")
+    for html in (library, page):
+        assert f"{age} years" in html and f"{age} year<" not in html
+
+
 def test_the_library_filters_by_age_group_and_course(client: TestClient) -> None:
     html = client.get("/training", params={"leeftijd": "older", "verloop": "chronic"}).text
     expected = [

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from app.advice.engine import advise
 from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
-from app.core.i18n import current_language
+from app.core.i18n import current_language, ngettext_
 from app.core.i18n import gettext_ as _
 from app.domain.intake import derive_course, derive_facts
 from app.domain.vocabulary import AgeGroup, Course, Dimension, ElementId
@@ -136,7 +136,9 @@ def _answers(persona: Persona, advice: Advice, knowledge: Knowledge, lang: str) 
     rows = intake_summary(advice, knowledge, lang, persona.intake_model)
     intake = persona.intake_model
     if intake.age is not None:
-        rows.insert(0, (_("Leeftijd"), _("{n} jaar").format(n=intake.age)))
+        # ngettext: the catalogue holds "{n} jaar" as a plural ("1 year", "31 years").
+        age = ngettext_("{n} jaar", "{n} jaar", intake.age).format(n=intake.age)
+        rows.insert(0, (_("Leeftijd"), age))
     if intake.municipality:
         rows.append((_("Gemeente"), intake.municipality))
     return rows
