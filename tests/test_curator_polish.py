@@ -109,3 +109,24 @@ def test_claims_and_decisions_on_registrations_read_as_words_in_the_audit_log(
     # The registration's own entries, by the filter its number links to.
     own = visible_text(curator.get(f"/beheer/audit?tabel=submission&record={sid}").text)
     assert "2 wijzigingen." in own
+
+
+def test_an_approval_in_the_audit_log_lists_the_filled_fields_in_words(
+    curator: TestClient,
+) -> None:
+    with Session(engine_of(curator)) as session:
+        reference = create_submission(session, clean_fields(GOOD), None)
+        sid = session.exec(select(Submission.id).where(Submission.reference == reference)).one()
+    token = token_of(curator, f"/beheer/aanmeldingen/{sid}")
+    curator.post(f"/beheer/aanmeldingen/{sid}/oppakken", data={"csrf": token})
+    curator.post(f"/beheer/aanmeldingen/{sid}/goedkeuren", data={"csrf": token})
+    entry = curator.get("/beheer/audit").text.split('<li class="card">')[1].split("</li>")[0]
+    text = visible_text(entry)
+    assert "Aanmelding goedgekeurd en gepubliceerd · Initiatief" in text
+    assert "Werkzame elementen – Ontmoeten / sociaal contact, Sociale activiteiten" in text
+    assert "Leeftijdsgroepen – Ouderen (60+)" in text
+    assert "Geografisch niveau – Lokaal (gemeente of stad)" in text
+    # Fields the registration left empty are not listed as "– → –".
+    assert "– –" not in text
+    assert "Telefoon – 09 123 45 67" in text
+    assert "Evaluatie" not in text and "Risicofactoren" not in text

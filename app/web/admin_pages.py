@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from app.auth.audit import audit_page
-from app.auth.models import CuratorUser, Role
+from app.auth.models import AuditEntry, CuratorUser, Role
 from app.auth.passwords import MIN_LENGTH, generate_password, password_problem, verify_password
 from app.auth.service import (
     AccountError,
@@ -44,7 +44,7 @@ from app.auth.sessions import (
     token_matches,
 )
 from app.catalogue import submissions
-from app.catalogue.columns import dutch_name
+from app.catalogue.columns import Codebook, dutch_name
 from app.catalogue.freshness import (
     INITIATIVE_TABLE,
     freshness_counts,
@@ -445,7 +445,7 @@ def field_label(table: str, field: str) -> str:
 
 def _shown(value: object) -> str:
     """A before or after value: dates in words, yes/no for booleans, – for nothing."""
-    if value is None:
+    if value is None or value == "" or value == []:
         return "–"
     if isinstance(value, bool):
         return _("ja") if value else _("nee")
@@ -523,11 +523,31 @@ def audit(
         ),
     }
     users = user_names(session) if names["submission"] else {}
+    codebook = Codebook.from_knowledge(request.app.state.knowledge)
+    lang = current_language()
 
     def value(table_name: str, field: object, shown: object) -> str:
+        """In words: a curator's name for a claim, labels for the ids of coded fields."""
         if table_name == "submission" and field == "claimed_by" and isinstance(shown, int):
             return users.get(shown, str(shown))
+        if table_name == INITIATIVE_TABLE and isinstance(field, str) and field in codebook.codes:
+            if isinstance(shown, list):
+                return ", ".join(codebook.label(field, str(v), lang) for v in shown) or "–"
+            if isinstance(shown, str) and shown:
+                return codebook.label(field, shown, lang)
         return _shown(shown)
+
+    def changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
+        """Field, before, after; a field that stayed empty (a new record's) is left out."""
+        rows = [
+            (
+                field_label(entry.table_name, str(c.get("field", ""))),
+                value(entry.table_name, c.get("field"), c.get("before")),
+                value(entry.table_name, c.get("field"), c.get("after")),
+            )
+            for c in entry.changes
+        ]
+        return [r for r in rows if not (r[1] == r[2] == "–")]
 
     entries = [
         {
@@ -538,14 +558,7 @@ def audit(
             "table_name": entry.table_name,
             "record_id": entry.record_id,
             **_record_link(entry.table_name, entry.record_id, names),
-            "changes": [
-                (
-                    field_label(entry.table_name, str(c.get("field", ""))),
-                    value(entry.table_name, c.get("field"), c.get("before")),
-                    value(entry.table_name, c.get("field"), c.get("after")),
-                )
-                for c in entry.changes
-            ],
+            "changes": changes(entry),
         }
         for entry, who in rows
     ]
