@@ -83,6 +83,12 @@ def test_profiles_compare_and_presentation(page: Page) -> None:
         height = page.evaluate("document.documentElement.scrollHeight")
         assert height <= 720, f"slide {n} of {maria} is {height} px high"
         page.keyboard.press("ArrowRight")
+    # On a 1920x1080 projector the type grows with the screen (it stayed at 24 px).
+    size = "parseFloat(getComputedStyle(document.querySelector('main')).fontSize)"
+    small = page.evaluate(size)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    assert page.evaluate(size) >= 1.4 * small
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1080
     page.set_viewport_size({"width": 1100, "height": 900})
     page.goto(f"/training/persona/{first.id}/presentatie")
     page.keyboard.press("End")
