@@ -4,6 +4,7 @@ audit log's change tables have names of their own (axe: landmark-unique)."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +14,10 @@ from babel.dates import format_date
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.catalogue.csvio import import_initiatives
 from app.catalogue.freshness import today_in_belgium
 from app.catalogue.submissions import Submission, clean_fields, create_submission
-from tests.test_curator_records import CHOIR, engine_of, record, running
+from tests.test_curator_records import CATALOGUE, CHOIR, engine_of, record, running
 from tests.test_curators import (
     CURATOR,
     cheap_hashing,  # noqa: F401  (fixture)
@@ -130,3 +132,34 @@ def test_an_approval_in_the_audit_log_lists_the_filled_fields_in_words(
     assert "– –" not in text
     assert "Telefoon – 09 123 45 67" in text
     assert "Evaluatie" not in text and "Risicofactoren" not in text
+
+
+def test_the_record_list_flags_stale_records_and_pages_a_search_with_an_ampersand(
+    curator: TestClient,
+) -> None:
+    token = token_of(curator, "/beheer/nagekeken")
+    curator.post(f"/beheer/nagekeken/{record(curator).id}", data={"csrf": token, "pagina": "1"})
+    cards = curator.get("/beheer/aanbod").text.split('<li class="card')[1:]
+    flagged = {
+        name: "niet recent nagekeken" in card
+        for card in cards
+        for name in (CHOIR, FRESH)
+        if f">{name}</a>" in card
+    }
+    assert flagged == {CHOIR: False, FRESH: True}
+
+    # Thirty that match the search and thirty that match only its first word.
+    rows = "".join(
+        f"Vraag {kind} {n},Gent,local,meeting,older,,,\n"
+        for kind in ("& Aanbod", "en")
+        for n in range(30)
+    )
+    with Session(engine_of(curator)) as session:
+        import_initiatives(session, CATALOGUE + rows)
+    first = curator.get("/beheer/aanbod", params={"q": "Vraag & Aanbod"}).text
+    assert "30 initiatieven in het aanbod." in visible_text(first)
+    link = re.search(r'href="([^"]+)" rel="next"', first)
+    assert link is not None
+    second = curator.get(html.unescape(link.group(1))).text
+    assert "30 initiatieven in het aanbod." in visible_text(second)
+    assert "Pagina 2 van 2" in visible_text(second)

@@ -14,6 +14,7 @@ server's memory; its `versie` field is the fingerprint of the record it was open
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -132,15 +133,21 @@ def record_list(
     total, _rows = curator_page(session, text, archived=archived, limit=0, offset=0)
     pages = pager(page_number(pagina), total)
     _total, rows = curator_page(session, text, archived=archived, limit=25, offset=pages.offset)
-    query = "&".join(
-        part for part in (f"q={text}" if text else "", "gearchiveerd=1" if archived else "") if part
+    # Encoded: a name with "&" or "#" stays one search on the next page.
+    query = urlencode(
+        [(k, v) for k, v in (("q", text), ("gearchiveerd", "1" if archived else "")) if v]
     )
+    months = settings_of(request).stale_after_months
+    today = today_in_belgium()
     return _page(
         request,
         "beheer/record_list.html",
         user,
         {
             "rows": [(r, long_date(r.last_verified)) for r in rows],
+            "stale_ids": {
+                r.id for r in rows if not r.archived_at and is_stale(r.last_verified, today, months)
+            },
             "pager": pages,
             "q": text,
             "archived": archived,
