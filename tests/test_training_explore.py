@@ -305,6 +305,17 @@ def test_presentation_story_intake_plan_why_and_sources_last(
     assert "presentation.js" in page and "<script>" not in page
 
 
+def test_the_intake_slide_shows_the_duration_and_the_scale(client: TestClient) -> None:
+    # Kobe's learning point builds on his six out of six; the slide showed no score.
+    kobe = persona_by_id("kobe-jongvolwassene")
+    assert kobe is not None and kobe.intake_model.duration_months
+    page = client.get(f"/training/persona/{kobe.id}/presentatie").text
+    start = page.index('class="slide slide-intake"')
+    slide = " ".join(text(page[start : page.index("</section>", start)]).split())
+    assert "Schaal van De Jong Gierveld 6/6, ernstig eenzaam" in slide
+    assert f"Duur {kobe.intake_model.duration_months} maanden" in slide
+
+
 def test_the_direction_slide_says_the_direction_is_the_projects_derivation(
     client: TestClient,
 ) -> None:

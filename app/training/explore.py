@@ -20,6 +20,7 @@ from app.advice.knowledge import Knowledge, Profile
 from app.advice.models import Advice
 from app.catalogue.records import InitiativeRecord
 from app.core.i18n import gettext_ as _
+from app.core.i18n import ngettext_
 from app.domain.intake import Intake
 from app.domain.vocabulary import AgeGroup, Coping, Course, ProblemNature
 from app.training.personas import Persona
@@ -363,6 +364,20 @@ def presentation_slides(
         )
     if intake.socially_isolated is not None:
         answers.append((_("Sociaal geïsoleerd"), _("ja") if intake.socially_isolated else _("nee")))
+    if intake.duration_months is not None:
+        months = intake.duration_months
+        answers.append((_("Duur"), ngettext_("{n} maand", "{n} maanden", months).format(n=months)))
+    # The scale's total and band (never the item answers), as the persona page shows them:
+    # a learning point may build on it (Kobe's six out of six).
+    djg6 = advice.scales.get("djg6")
+    if djg6:
+        band = {
+            "not_lonely": _("niet eenzaam"),
+            "moderate": _("matig eenzaam"),
+            "severe": _("ernstig eenzaam"),
+        }.get(str(djg6.get("band")), "")
+        total = f"{djg6.get('total')}/6"
+        answers.append((_("Schaal van De Jong Gierveld"), f"{total}, {band}" if band else total))
 
     slides = [
         Slide("story", f"{persona.name} – {persona.title}", paragraphs=list(persona.paragraphs)),
