@@ -7,7 +7,9 @@ Run on SQLite and, when a server answers, on PostgreSQL.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,13 +21,14 @@ from sqlmodel import Session, SQLModel, select
 
 from app.auth import passwords
 from app.auth.models import CuratorUser, LoginThrottle, Role
-from app.auth.service import create_user
+from app.auth.service import LoginOutcome, authenticate, create_user
 from app.auth.throttle import purge
 from app.main import create_app
 from tests.test_curators import (
     CURATOR,
     LOCKED,
     LOGIN_FAILED,
+    SECRET,
     cheap_hashing,  # noqa: F401  (fixture)
     db_url,  # noqa: F401  (fixture: SQLite, and PostgreSQL when a server answers)
     login,
@@ -98,9 +101,7 @@ def test_two_workers_share_the_count_of_an_unknown_address_and_a_restart_keeps_i
     workers: Workers,
 ) -> None:
     one, two = workers.clients
-    answers = [
-        login(one if n % 2 else two, UNKNOWN, f"gok nummer {n:04}") for n in range(5)
-    ]
+    answers = [login(one if n % 2 else two, UNKNOWN, f"gok nummer {n:04}") for n in range(5)]
     assert [LOGIN_FAILED in visible_text(r.text) for r in answers] == [True] * 4 + [False]
     assert LOCKED in visible_text(answers[4].text)
     for client in (one, two, workers.restart()):
@@ -202,3 +203,25 @@ def test_one_client_that_fails_too_often_waits_on_every_worker(workers: Workers)
         r = login(client, *CURATOR)  # even the right password waits
         assert r.status_code == 429 and WAIT in visible_text(r.text)
         assert 800 < int(r.headers["retry-after"]) <= 900
+
+
+def test_failures_sent_at_once_are_all_counted(workers: Workers) -> None:
+    """Five guesses at the same moment from five threads: the fifth (whichever) locks."""
+    start = threading.Barrier(5)
+
+    def guess(n: int) -> LoginOutcome:
+        with Session(workers.apps[n % 2].state.engine) as session:
+            start.wait()
+            return authenticate(
+                session,
+                UNKNOWN,
+                f"gok nummer {n}",
+                max_failures=5,
+                lockout=timedelta(minutes=15),
+                secret=SECRET.encode(),
+            ).outcome
+
+    with ThreadPoolExecutor(5) as pool:
+        outcomes = list(pool.map(guess, range(5)))
+    assert sorted(outcomes) == sorted([LoginOutcome.FAILED] * 4 + [LoginOutcome.LOCKED])
+    assert LOCKED in visible_text(login(workers.clients[0], UNKNOWN, "nog een gok").text)
