@@ -152,7 +152,11 @@ def test_a_round_with_three_participants(client: TestClient) -> None:
     assert phones[0].get(f"/stem/{code}/status").status_code == 204  # still waiting
     late_phone = participant(client)
     late_token = csrf_of(late_phone.get(f"/stem/{code}").text)
-    token = csrf_of(client.get(f"/training/stemmen/{code}/beheer").text)
+    screen = client.get(f"/training/stemmen/{code}/beheer").text
+    # 'Advies tonen' sits at the top, in sight on a projector, not below the spread.
+    reveal_at = screen.index(f'action="/training/stemmen/{code}/tonen"')
+    assert reveal_at < screen.index('id="join-title"')
+    token = csrf_of(screen)
     r = client.post(f"/training/stemmen/{code}/tonen", data={"csrf": token})
     assert r.status_code == 200 and r.url.path == f"/training/stemmen/{code}/beheer"
     # The projector jumps to the outcome, which starts below the fold at 1280x720.
