@@ -226,7 +226,7 @@ def test_the_same_persona_twice_shows_no_change(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query", "messages"),
     [
-        ("a=niemand&b={p}&b_course=soms", ["geen persona „niemand”", "geldige keuze voor verloop"]),
+        ("a=niemand&b={p}&b_course=soms", ["geen persona ‘niemand’", "geldige keuze voor verloop"]),
         (
             "a={p}&a_dimension=<script>&b={p}&b_age_group=99",
             ["voor dimensie", "voor leeftijdsgroep"],

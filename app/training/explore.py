@@ -213,7 +213,7 @@ def read_comparison(
             else:
                 errors.append(
                     _(
-                        "Kolom {column}: „{value}” is geen geldige keuze voor {field}; "
+                        "Kolom {column}: ‘{value}’ is geen geldige keuze voor {field}; "
                         "die keuze is weggelaten."
                     ).format(column=column.label, value=value[:40], field=_override_name(name))
                 )
@@ -223,7 +223,7 @@ def read_comparison(
         if persona is None:
             errors.append(
                 _(
-                    "Kolom {column}: er is geen persona „{value}”. Kies een persona uit de lijst."
+                    "Kolom {column}: er is geen persona ‘{value}’. Kies een persona uit de lijst."
                 ).format(column=column.label, value=wanted[:40])
             )
             continue
