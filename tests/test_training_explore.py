@@ -126,6 +126,8 @@ def _assert_marked(page: str, column: str, before: Advice, after: Advice) -> Non
         assert re.search(rf'data-element="{e}"><del>', col), e
     for e in diff.now_avoided:
         assert f'data-element="{e}"><span class="now-avoided">' in col, e
+        # A warning badge, not the green one of what is new.
+        assert re.search(rf'data-element="{e}">.*?<span class="badge badge-avoided">nu', col), e
     for o in diff.offers_entered:
         assert f'data-offer="{o}"><span class="offer-entered">' in col, o
     for o in diff.offers_left:
