@@ -212,6 +212,9 @@ def test_the_library_lists_every_persona_with_its_facts(client: TestClient) -> N
     response = client.get("/training")
     assert response.status_code == 200
     html = unescape(response.text)
+    # The trainer's other tools, voting included, are one click from the library.
+    for address in ("/training/profielen", "/training/vergelijk", "/training/stemmen"):
+        assert f'<a href="{address}">' in html
     for p in PERSONAS:
         assert f'href="/training/persona/{p.id}"' in html
         assert f'href="/training/persona/{p.id}/werkblad"' in html
