@@ -10,11 +10,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
@@ -74,6 +72,7 @@ from app.web.beheer import (
     settings_of,
     start_session,
 )
+from app.web.dates import long_date, moment
 from app.web.templating import is_htmx, render
 
 router = open_router()
@@ -85,7 +84,6 @@ LOGIN_ACTION = "login"
 PASSWORD_ACTION = "password"
 # Audit-log filter: the tables whose records curators look up.
 AUDIT_TABLES = ("initiative", "submission", "curator_user", "import")
-BRUSSELS = ZoneInfo("Europe/Brussels")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Longest e-mail address (RFC 5321) and display name read from a form.
 MAX_EMAIL = 254
@@ -101,22 +99,6 @@ def _lang(request: Request) -> str:
     lang = str(request.scope.get("state", {}).get("lang", "nl"))
     set_language(lang)
     return current_language()
-
-
-def _locale() -> str:
-    return "nl_BE" if current_language() == "nl" else "en_GB"
-
-
-def long_date(day: date | None) -> str:
-    """A date as people write it: 7 december 2026 / 7 December 2026."""
-    if day is None:
-        return _("nooit")
-    return format_date(day, format="long", locale=_locale())
-
-
-def moment(at: datetime) -> str:
-    """A time of the audit log, in Belgian time: 7 dec 2026 14:05."""
-    return format_datetime(at, "d MMM y HH:mm", tzinfo=BRUSSELS, locale=_locale())
 
 
 def page_number(value: str | None) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -25,6 +24,7 @@ from app.domain.vocabulary import ElementId
 from app.landscape.api_support import catalogue_records, labeller
 from app.landscape.facets import facet_ids
 from app.landscape.view import facet_titles
+from app.web.dates import long_date
 from app.web.landscape_pages import _lang, _municipality_options
 from app.web.templating import is_htmx, render
 
@@ -219,30 +219,6 @@ def catalogue_search(request: Request) -> HTMLResponse:
 
 
 # Detail page -------------------------------------------------------------------------------
-
-
-def _month(n: int) -> str:
-    # Listed for translation one by one (pybabel reads literal strings only).
-    names = (
-        _("januari"),
-        _("februari"),
-        _("maart"),
-        _("april"),
-        _("mei"),
-        _("juni"),
-        _("juli"),
-        _("augustus"),
-        _("september"),
-        _("oktober"),
-        _("november"),
-        _("december"),
-    )
-    return names[n - 1]
-
-
-def long_date(day: date) -> str:
-    """A date as Dutch writes it in full: 3 maart 2026."""
-    return f"{day.day} {_month(day.month)} {day.year}"
 
 
 _PHONE = re.compile(r"^\+?[0-9 ./()-]{6,30}$")

@@ -67,8 +67,9 @@ from app.catalogue.models import Initiative
 from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
 from app.core.i18n import set_language
-from app.web.admin_pages import _lang, _page, long_date
+from app.web.admin_pages import _lang, _page
 from app.web.beheer import CuratorDep, beheer_router, settings_of
+from app.web.dates import long_date
 from app.web.upload_support import issue_text
 
 router = beheer_router()

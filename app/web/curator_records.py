@@ -48,12 +48,11 @@ from app.web.admin_pages import (
     _page,
     action_label,
     field_label,
-    long_date,
-    moment,
     page_number,
     pager,
 )
 from app.web.beheer import CuratorDep, beheer_router, settings_of
+from app.web.dates import long_date, moment
 from app.web.registration_pages import codebook_of, field_errors, fields_context
 
 router = beheer_router()

@@ -50,8 +50,9 @@ from app.catalogue.submissions import (
 )
 from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
-from app.web.admin_pages import _lang, _page, moment
+from app.web.admin_pages import _lang, _page
 from app.web.beheer import CuratorDep, beheer_router
+from app.web.dates import moment
 
 curator = beheer_router()
 
