@@ -1,6 +1,7 @@
 /* Projector view of a persona (/training/persona/{id}/presentatie): one slide at a time.
    Without this script the slides are one long page with anchor links. Keys: arrows,
-   Page Up/Page Down (what clickers send), space, Home/End; Escape goes back. */
+   Page Up/Page Down (what clickers send), space, Home/End; B or . blacks the screen out;
+   Escape goes back. */
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
@@ -52,12 +53,21 @@
       var tag = event.target && event.target.tagName;
       if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || tag === "BUTTON") return;
       var key = event.key;
+      if (document.body.classList.contains("blanked") && key !== "b" && key !== "B" && key !== ".") {
+        document.body.classList.remove("blanked");
+        event.preventDefault();
+        return;
+      }
       var next = key === "ArrowRight" || key === "ArrowDown" || key === "PageDown" || (key === " " && !event.shiftKey);
       var prev = key === "ArrowLeft" || key === "ArrowUp" || key === "PageUp" || (key === " " && event.shiftKey);
       if (next) show(current + 1, true);
       else if (prev) show(current - 1, true);
       else if (key === "Home") show(0, true);
       else if (key === "End") show(slides.length - 1, true);
+      else if (key === "b" || key === "B" || key === ".") {
+        // What clickers send for a black screen (as in PowerPoint); any key brings it back.
+        document.body.classList.toggle("blanked");
+      }
       else if (key === "Escape") { window.location.href = deck.getAttribute("data-close-url"); }
       else return;
       event.preventDefault();

@@ -91,6 +91,13 @@ def test_profiles_compare_and_presentation(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080
     page.set_viewport_size({"width": 1100, "height": 900})
     page.goto(f"/training/persona/{first.id}/presentatie")
+    # B blacks the screen out, as clickers and PowerPoint do; the next key brings it back.
+    expect(page.locator("#deck-help")).to_contain_text("B: zwart scherm")
+    page.keyboard.press("b")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bblanked\b"))
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bblanked\b"))
+    expect(page.locator("#dia-1")).to_be_visible()
     page.keyboard.press("End")
     expect(page.locator(f"#dia-{total}")).to_be_visible()
     expect(page.locator(f"#dia-{total} h2")).to_have_text("Bronnen")
@@ -117,6 +124,8 @@ def test_compare_and_slides_without_javascript_on_a_phone(nojs_page: Page) -> No
     # Without the script every slide shows, with anchor links between them.
     page.goto(f"/training/persona/{first.id}/presentatie")
     expect(page.locator("#dia-2")).to_be_visible()
+    # The keys do nothing without it, so their explanation is not shown.
+    expect(page.locator("#deck-help")).to_be_hidden()
     page.locator("#dia-1").get_by_role("link", name="Volgende").click()
     expect(page).to_have_url(re.compile(r"#dia-2$"))
     _no_overflow(page)
