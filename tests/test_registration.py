@@ -114,7 +114,7 @@ def test_registering_shows_the_reference(client: TestClient) -> None:
     (row,) = submitted(client)
     assert row.status == Status.PENDING
     assert row.reference in text
-    assert "Bewaar deze referentie om naar uw aanmelding te vragen" in text
+    assert "Bewaar deze referentie. Daarmee ziet u op “Aanmelding opvolgen”" in text
     assert "Een beheerder kijkt uw aanmelding na" in text
     assert row.contact_email == "aanmelder@proefbrug.be"
     assert row.data["elements"] == ["meeting", "social_activities"]
@@ -284,3 +284,51 @@ def test_the_review_routes_are_walked_and_refuse_the_public(client: TestClient) 
         assert r.status_code == 403
     (row,) = submitted(client)
     assert row.status == Status.PENDING and row.claimed_by is None
+
+
+def status_of(client: TestClient, typed: str) -> tuple[int, str]:
+    r = client.post("/aanbod/aanmelden/opvolgen", data={"reference": typed})
+    return r.status_code, visible_text(r.text)
+
+
+def test_the_submitter_follows_a_registration_by_its_reference(client: TestClient) -> None:
+    register(client, GOOD)
+    register(client, {**GOOD, "name": "Tweede praatcafé"})
+    first, second = submitted(client)
+    # As typed on paper: lower case, spaces instead of hyphens.
+    sloppy = first.reference.lower().replace("-", " ")
+    code, text = status_of(client, sloppy)
+    assert code == 200
+    assert first.reference in text and NAME in text
+    assert "uw aanmelding wacht op een beheerder" in text
+    assert "Tweede praatcafé" not in text
+    curator = logged_in(client, CURATOR)
+    token = token_of(curator, "/beheer")
+    curator.post(f"/beheer/aanmeldingen/{first.id}/oppakken", data={"csrf": token})
+    assert "een beheerder bekijkt uw aanmelding" in status_of(client, first.reference)[1]
+    curator.post(f"/beheer/aanmeldingen/{first.id}/goedkeuren", data={"csrf": token})
+    r = client.post("/aanbod/aanmelden/opvolgen", data={"reference": first.reference})
+    (first, _) = submitted(client)
+    assert "Opgenomen in het aanbod" in visible_text(r.text)
+    assert f'href="/aanbod/{first.initiative_id}"' in r.text
+    reason = "Dit initiatief werkt niet rond eenzaamheid."
+    curator.post(
+        f"/beheer/aanmeldingen/{second.id}/afwijzen", data={"csrf": token, "reason": reason}
+    )
+    text = status_of(client, second.reference)[1]
+    assert "Niet opgenomen" in text and reason in text
+    # Unknown and malformed references: a message, what was typed stays in the field.
+    for typed in ("ZZZZ-ZZZZ-ZZ", "niet-een-code", ""):
+        r = client.post("/aanbod/aanmelden/opvolgen", data={"reference": typed})
+        assert r.status_code == 404
+        assert "Geen aanmelding met die referentie" in visible_text(r.text)
+        assert f'value="{html.escape(typed)}"' in r.text
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_the_form_and_its_confirmation_lead_to_the_follow_up_page(client: TestClient) -> None:
+    assert 'href="/aanbod/aanmelden/opvolgen"' in client.get(PATH).text
+    assert 'href="/aanbod/aanmelden/opvolgen"' in register(client, GOOD).text
+    page = client.get("/aanbod/aanmelden/opvolgen")
+    assert page.status_code == 200
+    assert "Referentie van de aanmelding" in visible_text(page.text)

@@ -31,7 +31,12 @@ from app.catalogue.csvio import (
     parse_csv,
 )
 from app.catalogue.models import LIST_FIELDS, Initiative, dedupe_key
-from app.catalogue.service import SAVE_ATTEMPTS, new_record_code, official_municipality
+from app.catalogue.service import (
+    SAVE_ATTEMPTS,
+    new_record_code,
+    normalise_record_code,
+    official_municipality,
+)
 from app.catalogue.version import bump_version
 
 
@@ -184,6 +189,15 @@ def create_submission(session: Session, data: dict[str, Any], contact_email: str
             if attempt == SAVE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def by_reference(session: Session, typed: str) -> Submission | None:
+    """The registration with this reference as the submitter typed it (any case, spaces
+    or hyphens), or None."""
+    reference = normalise_record_code(typed)
+    if reference is None:
+        return None
+    return session.exec(select(Submission).where(Submission.reference == reference)).first()
 
 
 def pending(session: Session) -> list[Submission]:

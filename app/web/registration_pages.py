@@ -23,6 +23,8 @@ from app.catalogue.columns import Codebook
 from app.catalogue.csvio import CsvIssue
 from app.catalogue.submissions import (
     FIELDS,
+    Status,
+    by_reference,
     check_fields,
     clean_fields,
     contact_problem,
@@ -30,9 +32,10 @@ from app.catalogue.submissions import (
 )
 from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
-from app.core.rate_limit import check_rate
+from app.core.rate_limit import check_rate, too_many_attempts
 from app.web import review_pages
 from app.web.beheer import key_of
+from app.web.dates import long_date
 from app.web.landscape_pages import _municipality_options
 from app.web.templating import render
 from app.web.upload_support import issue_text
@@ -302,6 +305,62 @@ async def register(request: Request) -> Response:
         COOKIE, path=PATH, httponly=True, secure=is_https(request), samesite="strict"
     )
     return response
+
+
+# --- following up a registration by its reference -------------------------------------------
+
+STATUS_PATH = PATH + "/opvolgen"
+# Its own rate limit: a wrong reference costs an attempt, so references cannot be tried in
+# bulk (they are ten random characters besides).
+STATUS_ACTION = "registration_status"
+MAX_REFERENCE_CHARS = 40
+
+
+def _status_page(request: Request, context: dict[str, Any], *, status_code: int = 200) -> Response:
+    full = {"typed": "", "found": None, "not_found": False, "wait": None, **context}
+    response = render(request, "registration_status.html", full, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get(STATUS_PATH, response_class=HTMLResponse)
+def registration_status_form(request: Request) -> Response:
+    """The form that asks for a registration's reference."""
+    _lang(request)
+    return _status_page(request, {})
+
+
+@router.post(STATUS_PATH, response_class=HTMLResponse)
+async def registration_status(request: Request) -> Response:
+    """Where a registration stands: waiting, being reviewed, published (with a link) or
+    not taken up (with the curator's reason). Read-only; the reference is the key."""
+    _lang(request)
+    form = await request.form()
+    typed = form.get("reference")
+    typed = typed[:MAX_REFERENCE_CHARS].strip() if isinstance(typed, str) else ""
+    wait = check_rate(request, STATUS_ACTION)
+    if wait is not None:
+        response = _status_page(
+            request, {"typed": typed, "wait": too_many_attempts(wait)}, status_code=429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    with Session(request.app.state.engine) as session:
+        found = by_reference(session, typed)
+    if found is None:
+        return _status_page(request, {"typed": typed, "not_found": True}, status_code=404)
+    decided = found.decided_at or found.created_at
+    state = {
+        "reference": found.reference,
+        "name": str(found.data.get("name") or ""),
+        "received": long_date(found.created_at.date()),
+        "status": found.status,
+        "claimed": found.status == Status.PENDING and found.claimed_by is not None,
+        "decided": long_date(decided.date()),
+        "reason": found.reason,
+        "initiative_id": found.initiative_id,
+    }
+    return _status_page(request, {"typed": typed, "found": state})
 
 
 router.include_router(review_pages.curator)

@@ -96,9 +96,15 @@ def test_register_on_a_phone_and_a_curator_approves(phone: Visit) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Aanmelding ontvangen")
     reference = page.locator("#reference").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", reference)
-    expect(
-        page.get_by_text("Bewaar deze referentie om naar uw aanmelding te vragen.")
-    ).to_be_visible()
+    phone.check()
+
+    # The submitter follows it up with the reference, as typed from paper.
+    page.get_by_role("link", name="Aanmelding opvolgen").click()
+    page.get_by_label("Referentie van de aanmelding").fill(reference.lower().replace("-", " "))
+    page.get_by_role("button", name="Stand bekijken").click()
+    expect(page.locator("#registration-status")).to_contain_text(
+        "uw aanmelding wacht op een beheerder"
+    )
     phone.check()
 
     # The curator logs in, finds it in the queue and approves it.
