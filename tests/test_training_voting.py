@@ -106,6 +106,10 @@ def test_a_round_with_three_participants(client: TestClient) -> None:
     assert "<svg" in screen.text and f"QR-code naar http://testserver/stem/{code}" in text_
     assert "0 deelnemers hebben gestemd" in text_
     assert 'hx-trigger="every 2s"' in screen.text
+    # The whole story, folded, on the projected screen; no link to the persona page, which
+    # would show the class the advice before it votes.
+    assert PERSONA.paragraphs[-1] in text_
+    assert f'href="/training/persona/{PERSONA.id}"' not in screen.text
 
     phones = [participant(client) for _ in range(3)]
     choices = [
@@ -117,6 +121,8 @@ def test_a_round_with_three_participants(client: TestClient) -> None:
         r = vote(phone, code, chosen)
         assert r.status_code == 200
         assert "Uw stem is geteld." in words(r.text)
+        # Participants choose knowing the whole story, not its first paragraph alone.
+        assert all(paragraph in words(r.text) for paragraph in PERSONA.paragraphs)
 
     counts = spread_counts(client, code)
     assert counts == {
@@ -218,7 +224,7 @@ def test_every_voting_page_offers_the_other_language(client: TestClient) -> None
     english = phone.get(f"/stem/{code}?lang=en").text
     assert "Which 3 elements would you propose?" in words(english)
     # The persona's story is Dutch in both interfaces, and says so to a screen reader.
-    assert f'<p class="story" lang="nl">{PERSONA.paragraphs[0][:30]}' in english
+    assert f'<div class="story" lang="nl"><p>{PERSONA.paragraphs[0][:30]}' in english
 
 
 def test_unknown_and_expired_codes(client: TestClient) -> None:
