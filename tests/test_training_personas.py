@@ -149,6 +149,17 @@ def test_a_learning_point_on_a_profiles_direction_says_it_is_our_derivation() ->
                 assert re.search(r"afleiding|leidt\b.*\baf\b", lp.text), (p.id, lp.text)
 
 
+def test_no_worksheet_question_asks_what_the_intake_on_the_sheet_already_says() -> None:
+    # The worksheet prints the intake (course, dimensions, risk factors) above the questions:
+    # "Is it transient or chronic?" or "Which risk factors do you see?" answer themselves.
+    giveaways = re.compile(
+        r"voorbijgaand of chronisch|welke dimensies|welke risicofactoren ziet", re.IGNORECASE
+    )
+    for p in PERSONAS:
+        for question in p.questions:
+            assert not giveaways.search(question), (p.id, question)
+
+
 @pytest.mark.skipif(not REPORT.exists(), reason="the source report (../shared/seed) is not here")
 def test_the_personas_are_in_our_own_words() -> None:
     """As tests/test_own_words.py checks the rules and templates: no run of eight words of
