@@ -293,6 +293,11 @@ def test_presentation_story_intake_plan_why_and_sources_last(
     assert persona.paragraphs[0] in bodies[0]
     for item in advice.plan_items:
         assert item.label in bodies[3]
+    # One element a slide, its number first: "1. Praktisch ondersteunen: waarom?"
+    whys = [n for k, n in slides if k == "why"]
+    for number, (item, n) in enumerate(zip(advice.plan_items, whys, strict=True), start=1):
+        title = f"{number}. {item.label}: waarom?"
+        assert f'<h2 id="dia-{n}-title">{html.escape(title, quote=False)}</h2>' in page
     # Citations only on the last screen.
     sources = [*advice.profile.sources, *(p.source for p in persona.learning_points)]
     for source in sources:

@@ -398,7 +398,7 @@ def presentation_slides(
         slides.append(
             Slide(
                 "why",
-                _("Waarom {number}. {element}?").format(number=number, element=item.label),
+                _("{number}. {element}: waarom?").format(number=number, element=item.label),
                 paragraphs=[strip_citations(item.why), item.client_text],
             )
         )
