@@ -173,6 +173,7 @@ def test_a_round_with_three_participants(client: TestClient) -> None:
     assert "Het advies naast de keuzes van de klas" in shown
     assert "Het plan van het advies" in shown
     assert 'hx-trigger="every' not in r.text  # polling stops after the reveal
+    assert f'href="/training/persona/{PERSONA.id}"' in r.text  # now it spoils nothing
     status = phones[0].get(f"/stem/{code}/status")
     assert (status.status_code, status.headers["hx-refresh"]) == (200, "true")
     fragment = client.get(f"/training/stemmen/{code}/spreiding")
