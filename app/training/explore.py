@@ -20,10 +20,10 @@ from app.advice.knowledge import Knowledge, Profile
 from app.advice.models import Advice
 from app.catalogue.records import InitiativeRecord
 from app.core.i18n import gettext_ as _
-from app.core.i18n import ngettext_
 from app.domain.intake import Intake
 from app.domain.vocabulary import AgeGroup, Coping, Course, ProblemNature
 from app.training.personas import Persona
+from app.web.dates import duration_words
 
 # --- The eight profiles -----------------------------------------------------------------
 
@@ -365,8 +365,7 @@ def presentation_slides(
     if intake.socially_isolated is not None:
         answers.append((_("Sociaal geïsoleerd"), _("ja") if intake.socially_isolated else _("nee")))
     if intake.duration_months is not None:
-        months = intake.duration_months
-        answers.append((_("Duur"), ngettext_("{n} maand", "{n} maanden", months).format(n=months)))
+        answers.append((_("Duur"), duration_words(intake.duration_months)))
     # The scale's total and band (never the item answers), as the persona page shows them:
     # a learning point may build on it (Kobe's six out of six).
     djg6 = advice.scales.get("djg6")

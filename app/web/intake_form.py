@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from annotated_types import MaxLen
 
 from app.core.i18n import gettext_ as _
-from app.core.i18n import ngettext_
 from app.domain.intake import AGE_BANDS, CHRONIC_FROM_MONTHS, Intake, age_group_for
 from app.domain.places import Municipality, load_places, normalize
 from app.domain.vocabulary import (
@@ -27,6 +26,7 @@ from app.domain.vocabulary import (
     ProblemNature,
     RiskFactor,
 )
+from app.web.dates import duration_words
 
 DJG6_FIELDS = tuple(f"djg6_{n}" for n in range(1, 7))
 MULTI_FIELDS = ("dimensions", "risk_factors", "crisis_signs")
@@ -325,10 +325,6 @@ def normalise_answers(answers: Answers) -> tuple[Answers, str | None]:
     return answers.replace(municipality=check.place.name), check.notice
 
 
-def _months(n: int) -> str:
-    return ngettext_("{n} maand", "{n} maanden", n).format(n=n)
-
-
 def course_warnings(answers: Answers) -> list[str]:
     """Where the duration disagrees with the course or the nature of the problem.
 
@@ -344,26 +340,26 @@ def course_warnings(answers: Answers) -> list[str]:
     if long and course == Course.transient:
         warnings.append(
             _("U koos voorbijgaande eenzaamheid, maar ze duurt al {months}.").format(
-                months=_months(months)
+                months=duration_words(months)
             )
         )
     if not long and course == Course.chronic:
         warnings.append(
             _("U koos chronische eenzaamheid, maar ze duurt pas {months}.").format(
-                months=_months(months)
+                months=duration_words(months)
             )
         )
     if not long and nature == ProblemNature.structural:
         warnings.append(
             _(
                 "De problematiek is structureel (al jaren), maar de eenzaamheid duurt pas {months}."
-            ).format(months=_months(months))
+            ).format(months=duration_words(months))
         )
     if long and nature == ProblemNature.situational:
         warnings.append(
             _(
                 "De problematiek is situationeel (recent), maar de eenzaamheid duurt al {months}."
-            ).format(months=_months(months))
+            ).format(months=duration_words(months))
         )
     return warnings
 

@@ -29,6 +29,7 @@ from app.core.i18n import current_language, ngettext_
 from app.core.i18n import gettext_ as _
 from app.domain.intake import Intake
 from app.domain.vocabulary import ElementId
+from app.web.dates import duration_words
 from app.web.intake_form import join_or
 from app.web.templating import STATIC_DIR, environment
 
@@ -293,10 +294,6 @@ def count_elements(n: int) -> str:
     return ngettext_("{n} element", "{n} elementen", n).format(n=n)
 
 
-def months(n: int) -> str:
-    return ngettext_("{n} maand", "{n} maanden", n).format(n=n)
-
-
 def intake_summary(
     advice: Advice, knowledge: Knowledge, lang: str, intake: Intake | None
 ) -> list[tuple[str, str]]:
@@ -320,7 +317,7 @@ def intake_summary(
     }.get(advice.course_basis, advice.course_basis)
     rows.append((_("Verloop"), f"{course} ({basis})"))
     if intake is not None and intake.duration_months is not None:
-        rows.append((_("Duur"), months(intake.duration_months)))
+        rows.append((_("Duur"), duration_words(intake.duration_months)))
     if advice.dimensions:
         dims = [k.label("dimensions", d, lang) for d in advice.dimensions]
         rows.append((_("Dimensies"), ", ".join(dims)))
