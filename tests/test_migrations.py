@@ -184,6 +184,7 @@ def test_comparison_sees_a_missing_column() -> None:
     }
     assert {d[1].name for d in diff if d[0] == "add_index"} == {
         "ix_initiative_dedupe_key",
+        "ix_initiative_archived_at",
         *CURATOR_INDEXES,
         "ix_submission_reference",
         "ix_submission_status",

@@ -76,7 +76,7 @@ class Initiative(InitiativeBase, table=True):
     dedupe_key: str = Field(default="", max_length=64, unique=True, index=True)
     # Archive instead of delete (revision 0007): an archived record leaves the advice, the
     # landscape, search and exports, but stays in the database and the audit log.
-    archived_at: datetime | None = None
+    archived_at: datetime | None = Field(default=None, index=True)
 
     def to_record(self) -> InitiativeRecord:
         assert self.id is not None
