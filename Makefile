@@ -45,8 +45,30 @@ browser-deps:
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 ## Benchmarks: print throughput beside a baseline measured in the same run
-bench: $(DEPS)
+bench: $(DEPS) bench-deps
 	$(BIN)/python -m bench
+
+## Install wrk, the load generator of the real-server benchmark, when it is missing
+## (without it the benchmark falls back to httpx clients, which take CPU from the server)
+.PHONY: bench-deps
+bench-deps:
+	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else \
+		echo "warning: wrk is missing and cannot be installed: not root and no sudo." >&2; \
+		echo "         The real-server benchmark falls back to httpx clients; install wrk" \
+			"as root (apt-get install wrk) for figures that measure the server." >&2; \
+		exit 0; \
+	fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "warning: wrk is missing and apt-get is not available: install wrk (4.x) so" \
+			"that it is on the PATH; until then the benchmark uses httpx clients." >&2; \
+		exit 0; \
+	fi; \
+	echo "Installing wrk for the real-server benchmark (apt-get)..."; \
+	$$SUDO apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
 
 lint: $(DEPS)
 	$(BIN)/ruff check --fix .

@@ -4,18 +4,23 @@ For generated catalogues (bench.synthetic: the shipped catalogue's mix over real
 municipalities) of 1 000, 10 000 and 100 000 initiatives, each imported into a temporary
 SQLite database by the app's own bulk import (csvio.import_initiatives), the server runs
 as it does in production, `python -m app serve --workers N`, in a subprocess. Eight
-concurrent keep-alive clients in this process (bench.workers_bench) then send, route after
-route: an async trivial route (the baseline), POST /api/v1/advice, the HTML result page
-(POST /advies with the overview's form answers), GET /api/v1/landscape and
-GET /api/v1/initiatives?limit=20.
+concurrent keep-alive connections then send, route after route: an async trivial route
+(the baseline), POST /api/v1/advice, the HTML result page (POST /advies with the
+overview's form answers), GET /api/v1/landscape and GET /api/v1/initiatives?limit=20, and
+POST /api/v1/advice once more over a new connection per request.
+
+The load generator is wrk (`-t 1 -c 8`, fixed seconds per route, bench/wrk_route.lua; see
+bench.wrk_load) when it is installed (`make bench-deps`), else eight httpx clients in this
+process (bench.workers_bench), which cost about as much CPU per request as the server
+spends on the trivial route. The table says which one measured.
 
 At the largest size the server also runs with two workers (the 2-worker / 1-worker ratio
 on advice), the resident memory of each worker process is read from /proc after the load,
 and the time from starting the server to its first answer to POST /api/v1/advice is
 measured. The issue's goals are printed beside the figures with a verdict.
 
-Nothing here asserts anything about time. The clients share the machine's CPUs with the
-workers, so the ratios measured in one run are what to read, not absolute rates.
+Nothing here asserts anything about time. The load generator shares the machine's CPUs
+with the workers, so the ratios measured in one run are what to read, not absolute rates.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from bench.workers_bench import (
     _trivial,
     server,
 )
+from bench.wrk_load import WrkBlock, WrkRoute, run_wrk, summarise_blocks, wrk_path
 
 SIZES = (1_000, 10_000, 100_000)
 # Requests per route and set-up at scale 1 (the trivial route and advice; the slower
@@ -67,6 +73,14 @@ BASE_REQUESTS = 800
 MIN_REQUESTS = 2 * CONCURRENCY
 # Turns each server and route takes (see measure).
 ROUNDS = 4
+# wrk: seconds per route and round at scale 1 (the trivial route and advice; the slower
+# pages half), whole seconds, at least 1; at scales below 1 fewer rounds (see wrk_plan).
+BASE_SECONDS = 4
+WRK_THREADS = 1
+# After a wrk run, before the workers' CPU time is read: the requests wrk left in flight
+# when it stopped finish in the block that sent them.
+SETTLE_S = 0.1
+GENERATORS = ("auto", "wrk", "httpx")
 # Initiatives imported while the servers run, and how a server counts as caught up.
 ADDED = 10
 FRESH_IN_A_ROW = 10
@@ -76,6 +90,16 @@ LANDSCAPE_PATH = "/api/v1/landscape"
 LIST_PATH = "/api/v1/initiatives?limit=20"
 FORM_HEADERS = {"content-type": "application/x-www-form-urlencoded"}
 FORMS: tuple[bytes, ...] = tuple(urlencode(p, doseq=True).encode() for p in PEOPLE)
+# The same requests for wrk (bench/wrk_route.lua); "advice_new" with `Connection: close`,
+# so the server closes after each answer and wrk opens a new connection for the next.
+WRK_ROUTES = {
+    "trivial": WrkRoute("GET", TRIVIAL_PATH),
+    "advice": WrkRoute("POST", ADVICE_PATH, BODIES, JSON_HEADERS["content-type"]),
+    "result": WrkRoute("POST", RESULT_PATH, FORMS, FORM_HEADERS["content-type"]),
+    "landscape": WrkRoute("GET", LANDSCAPE_PATH),
+    "initiatives": WrkRoute("GET", LIST_PATH),
+    "advice_new": WrkRoute("POST", ADVICE_PATH, BODIES, JSON_HEADERS["content-type"], True),
+}
 
 # The issue's goals, at 100 000 initiatives.
 GOAL_ADVICE_P95_MS = 25.0
@@ -133,9 +157,10 @@ class Run:
     rss_mb: list[float] = field(default_factory=list)
     first_answer_s: float | None = None
     stale_s: float | None = None  # after an import, until the landscape counts it
-    # CPU time of the load generator (this process) per request, per route: the share of
-    # the machine the clients take from the server
+    # CPU time of the load generator per request, per route: the share of the machine the
+    # clients take from the server
     client_ms: dict[str, float] = field(default_factory=dict)
+    generator: str = "httpx"  # "httpx", or "wrk -tN" (bench.wrk_load)
 
     @property
     def advice_ratio(self) -> float:
@@ -149,6 +174,7 @@ class Run:
             "advice_to_trivial": self.advice_ratio,
             "worker_cpu_ms_per_request": self.cpu_ms,
             "client_cpu_ms_per_request": self.client_ms,
+            "generator": self.generator,
             "connections_per_worker": self.spread,
             "worker_rss_mb": self.rss_mb,
             "first_answer_s": self.first_answer_s,
@@ -273,14 +299,29 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(
-    urls: Sequence[str], pids: Sequence[Sequence[int]], requests: int
-) -> tuple[list[dict[str, Summary]], list[dict[str, float]], list[str], list[dict[str, float]]]:
-    """Every route on every server, in ROUNDS rounds that take turns (server by server,
-    route by route), so that a change in the machine's load falls on all of them alike.
-    One figure per server and route, from all its rounds; the CPU time its worker
-    processes spent per request (ms), which the machine's other load hardly changes; and
-    how its clients' connections were spread over its processes (from `ss`)."""
+Measured = tuple[
+    list[dict[str, Summary]], list[dict[str, float]], list[str], list[dict[str, float]]
+]
+
+
+def choose_generator(requested: str = "auto") -> str:
+    """ "wrk" when asked for or, with "auto", when it is installed; else "httpx"."""
+    if requested not in GENERATORS:
+        raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, not {requested!r}")
+    if requested == "wrk" and wrk_path() is None:
+        raise RuntimeError("wrk is not installed: run `make bench-deps`, or --generator httpx")
+    if requested == "auto":
+        return "wrk" if wrk_path() is not None else "httpx"
+    return requested
+
+
+async def measure(urls: Sequence[str], pids: Sequence[Sequence[int]], requests: int) -> Measured:
+    """Every route on every server with the httpx clients of this process, in ROUNDS
+    rounds that take turns (server by server, route by route), so that a change in the
+    machine's load falls on all of them alike. One figure per server and route, from all
+    its rounds; the CPU time its worker processes spent per request (ms), which the
+    machine's other load hardly changes; how its clients' connections were spread over its
+    processes (from `ss`); and this process's CPU time per request."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
         [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(CONCURRENCY)]
@@ -329,6 +370,89 @@ async def measure(
         for got, spent in zip(samples, load_cpu, strict=True)
     ]
     return summaries, per_request, spread, client_per_request
+
+
+async def _warm_up(urls: Sequence[str]) -> None:
+    """Every route (every body) on every server, with httpx, each answer checked for a 200:
+    wrk counts only answers above 399 as errors. The clients close before wrk starts."""
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    for url in urls:
+        clients = [
+            httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for _ in range(CONCURRENCY)
+        ]
+        try:
+            for _name, send, _share in ROUTES:
+                await _block("warm-up", clients, send, CONCURRENCY * 4)
+        finally:
+            for client in clients:
+                await client.aclose()
+
+
+def wrk_plan(scale: float) -> tuple[int, dict[str, int]]:
+    """Rounds, and whole seconds per route and round, of a wrk measurement at `scale`:
+    ROUNDS rounds of BASE_SECONDS (half for the slower pages) at scale 1. The total time
+    follows the scale; below 1 in fewer rounds first (one at the quick scale: 1 s a route),
+    as wrk runs for whole seconds, at least 1."""
+    rounds = max(1, min(ROUNDS, round(ROUNDS * scale)))
+    seconds = {
+        name: max(1, round(BASE_SECONDS * share * scale * ROUNDS / rounds))
+        for name, _s, share in ROUTES
+    }
+    return rounds, seconds
+
+
+def _spread_of_blocks(spreads: Sequence[str]) -> str:
+    """The connections per process of each keep-alive advice run ("4+4,5+3,..."), once when
+    they were all the same."""
+    return spreads[0] if len(set(spreads)) == 1 else ",".join(spreads)
+
+
+def measure_wrk(
+    urls: Sequence[str], pids: Sequence[Sequence[int]], scale: float, threads: int = WRK_THREADS
+) -> Measured:
+    """As `measure`, with wrk (`-t threads -c CONCURRENCY`) sending each route for a fixed
+    number of seconds (wrk_plan). Every wrk run opens its own connections, so with two
+    workers the kernel spreads them anew each time: the spread shown is that of each
+    keep-alive advice run, seen with `ss` half a second into it. The load generator's CPU
+    time is wrk's own (os.clock() in its done(), all threads, until the load ended)."""
+    asyncio.run(_warm_up(urls))
+    rounds, seconds = wrk_plan(scale)
+    blocks: list[dict[str, list[WrkBlock]]] = [{name: [] for name in seconds} for _ in urls]
+    cpu = [dict.fromkeys(seconds, 0.0) for _ in urls]
+    spreads: list[list[str]] = [[] for _ in urls]
+    for _round in range(rounds):
+        for k, url in enumerate(urls):
+            port = int(url.rsplit(":", 1)[1])
+
+            def look(k: int = k, port: int = port) -> None:
+                spreads[k].append(_connections_per_process(port))
+
+            for name, _send, _share in ROUTES:
+                before = cpu_seconds(pids[k])
+                block = run_wrk(
+                    url,
+                    WRK_ROUTES[name],
+                    seconds[name],
+                    CONCURRENCY,
+                    threads,
+                    during=look if name == "advice" else None,
+                )
+                time.sleep(SETTLE_S)
+                cpu[k][name] += cpu_seconds(pids[k]) - before
+                blocks[k][name].append(block)
+    summaries = [{name: summarise_blocks(name, got[name]) for name in got} for got in blocks]
+    per_request = [
+        {name: 1000 * spent[name] / sum(b.requests for b in got[name]) for name in got}
+        for got, spent in zip(blocks, cpu, strict=True)
+    ]
+    client_per_request = [
+        {
+            name: 1000 * sum(b.cpu_s for b in got[name]) / sum(b.requests for b in got[name])
+            for name in got
+        }
+        for got in blocks
+    ]
+    return summaries, per_request, [_spread_of_blocks(s) for s in spreads], client_per_request
 
 
 def _landscape_n(url: str) -> int:
@@ -388,8 +512,17 @@ def start_server(stack: ExitStack, database: Path, workers: int) -> tuple[str, l
     return url, worker_pids(process, workers), first
 
 
-def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
+def run(
+    scale: float,
+    sizes: Sequence[int] | None = None,
+    generator: str = "auto",
+    wrk_threads: int = WRK_THREADS,
+) -> ScaleResult:
+    """Measure at `scale`; `generator` "auto" (wrk if installed, else httpx), "wrk" or
+    "httpx"."""
     sizes = tuple(sizes or sizes_for(scale))
+    use = choose_generator(generator)
+    label = f"wrk -t{wrk_threads}" if use == "wrk" else "httpx"
     requests = scaled(BASE_REQUESTS, scale, minimum=MIN_REQUESTS)
     runs: list[Run] = []
     imports: dict[int, float] = {}
@@ -404,9 +537,11 @@ def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
                 # One after the other, so that each start-up has the machine to itself.
                 started = [start_server(stack, database, w) for w in setups]
                 urls = [url for url, _p, _s in started]
-                routes, cpu, spread, client = asyncio.run(
-                    measure(urls, [p for _u, p, _s in started], requests)
-                )
+                pids = [p for _u, p, _s in started]
+                if use == "wrk":
+                    routes, cpu, spread, client = measure_wrk(urls, pids, scale, wrk_threads)
+                else:
+                    routes, cpu, spread, client = asyncio.run(measure(urls, pids, requests))
                 rss = [[rss_mb(pid) for pid in pids] for _url, pids, _s in started]
                 stale = stale_window(database, size, urls) if largest else [None] * len(urls)
                 for k, workers in enumerate(setups):
@@ -422,6 +557,7 @@ def run(scale: float, sizes: Sequence[int] | None = None) -> ScaleResult:
                             first,
                             stale[k],
                             client[k],
+                            label,
                         )
                     )
             load.append(os.getloadavg()[0])
@@ -439,7 +575,7 @@ def format_table(result: ScaleResult) -> str:
     head = (
         "initiatives", "workers (conns)", "trivial req/s", "advice req/s", "vs trivial",
         "advice p95", "result p95", "landscape p95", "list p95", "CPU ms trivial/advice/result",
-        "advice new conn req/s", "client CPU ms trivial/advice",
+        "advice new conn req/s", "client CPU ms trivial/advice", "generator",
     )  # fmt: skip
     rows = []
     for r in result.runs:
@@ -457,7 +593,8 @@ def format_table(result: ScaleResult) -> str:
                 f"{_ms(t['initiatives']):.1f} ms",
                 "/".join(f"{r.cpu_ms[k]:.1f}" for k in ("trivial", "advice", "result")),
                 f"{t['advice_new'].per_second:,.0f}",
-                "/".join(f"{r.client_ms.get(k, math.nan):.1f}" for k in ("trivial", "advice")),
+                "/".join(f"{r.client_ms.get(k, math.nan):.2f}" for k in ("trivial", "advice")),
+                r.generator,
             )
         )
     widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
@@ -539,19 +676,45 @@ def goal_lines(result: ScaleResult) -> list[str]:
     return lines
 
 
+def generator_lines(result: ScaleResult) -> list[str]:
+    """What sent the requests, and how."""
+    used = sorted({r.generator for r in result.runs})
+    lines = []
+    for generator in used:
+        if generator.startswith("wrk"):
+            lines.append(
+                f"  generator {generator}: wrk (a subprocess, {CONCURRENCY} connections, "
+                "bench/wrk_route.lua) for fixed seconds per route; client CPU ms = wrk's own "
+                "CPU time per request; advice new conn sends `Connection: close`, so the server "
+                "closes after each answer and wrk connects anew (its latency leaves out the "
+                "connect); each wrk run opens its own connections (conns = those of each "
+                "keep-alive advice run)"
+            )
+        else:
+            lines.append(
+                f"  generator httpx: {CONCURRENCY} httpx clients with one keep-alive connection "
+                "each, in this process (wrk is not installed: make bench-deps); client CPU ms = "
+                "this process's CPU time per request; advice new conn = a client without "
+                "keep-alive"
+            )
+    return lines
+
+
 def format_section(result: ScaleResult, number: int = 8) -> str:
     imports = ", ".join(f"{size:,}: {s:.2f} s" for size, s in result.imports.items())
+    generators = ", ".join(sorted({r.generator for r in result.runs}))
     return "\n".join(
         [
             f"{number}. The real server (`python -m app serve`, subprocess) on generated "
-            f"catalogues, {CONCURRENCY} keep-alive clients; p95 per route",
+            f"catalogues, {CONCURRENCY} concurrent connections ({generators}); p95 per route",
             format_table(result),
             *goal_lines(result),
             f"  bulk import of the catalogue (not served): {imports}",
             "  CPU ms = CPU time of the server's worker processes per request; client CPU ms = "
-            "that of the load generator (this process, on the same CPUs); machine load "
+            "that of the load generator (on the same CPUs); machine load "
             f"(1-minute average, {os.cpu_count()} CPUs) during the run: "
             + " → ".join(f"{x:.1f}" for x in result.load),
+            *generator_lines(result),
             f"  baseline: GET {TRIVIAL_PATH} (async, trivial), same server, same run; "
             f"result = POST {RESULT_PATH} (form), list = GET {LIST_PATH}; advice new conn = "
             "POST /api/v1/advice over a new connection per request",
@@ -606,6 +769,7 @@ def median_result(results: Sequence[ScaleResult]) -> ScaleResult:
                 _median(first_s) if first_s else None,
                 _median(stale) if stale else None,
                 client,
+                run_.generator,
             )
         )
     imports = {k: _median([r.imports[k] for r in results]) for k in first.imports}
@@ -657,6 +821,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", help="catalogue sizes, e.g. 100000 (default: by scale)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
+        "--generator",
+        choices=GENERATORS,
+        default="auto",
+        help="load generator: wrk (make bench-deps), httpx clients in this process, or auto "
+        "(wrk when installed; the default)",
+    )
+    parser.add_argument(
+        "--wrk-threads",
+        type=int,
+        default=WRK_THREADS,
+        help=f"wrk's -t (default {WRK_THREADS}: one epoll loop drives all connections)",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -673,7 +850,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
     results = []
     for n in range(max(1, args.repeat)):
-        results.append(run(scale, sizes))
+        results.append(run(scale, sizes, args.generator, args.wrk_threads))
         if args.repeat > 1:
             print(f"run {n + 1} of {args.repeat}:", flush=True)
             print(format_table(results[-1]), flush=True)
