@@ -92,6 +92,8 @@ def test_an_interrupted_master_stops_its_workers(tmp_path: Path) -> None:
     when the master was then killed they lived on as orphans holding the port."""
     url = sqlite_url(tmp_path / "app.db")
     with serving(url, tmp_path / "server.log", "--workers", "2") as server:
+        # Ready is one worker answering; the second may still be starting.
+        server.log_once_counted("Booting worker", 2)
         workers = _children(server.process.pid)
         assert len(workers) == 2
         server.process.send_signal(signal.SIGINT)
