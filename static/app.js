@@ -272,10 +272,14 @@
     }
   });
 
-  // A 429 (too many saves or withdrawals) is a page with the message in it: show it, as
-  // without JavaScript, instead of htmx's default of ignoring error responses.
+  // An error answer of this site is a page with the message in it (a form with its
+  // errors and the answers kept, "not found", 429 "too many attempts", the 500 page):
+  // show it, as without JavaScript, instead of htmx's default of ignoring error responses.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 429) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.status < 400) return;
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") === 0) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

@@ -98,8 +98,13 @@ def test_register_on_a_phone_and_a_curator_approves(phone: Visit) -> None:
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", reference)
     phone.check()
 
-    # The submitter follows it up with the reference, as typed from paper.
+    # The submitter follows it up with the reference: first mistyped, then as typed from
+    # paper. The "not found" answer (404) shows, with or without JavaScript.
     page.get_by_role("link", name="Aanmelding opvolgen").click()
+    page.get_by_label("Referentie van de aanmelding").fill("ZZZZ-ZZZZ-ZZ")
+    page.get_by_role("button", name="Stand bekijken").click()
+    expect(page.get_by_role("alert")).to_contain_text("Geen aanmelding met die referentie")
+    expect(page.get_by_label("Referentie van de aanmelding")).to_have_value("ZZZZ-ZZZZ-ZZ")
     page.get_by_label("Referentie van de aanmelding").fill(reference.lower().replace("-", " "))
     page.get_by_role("button", name="Stand bekijken").click()
     expect(page.locator("#registration-status")).to_contain_text(
