@@ -799,3 +799,12 @@ def test_wizard_dutch_has_no_double_article_or_old_words(client: TestClient, ste
     ):
         assert wrong not in html, (step, wrong)
     assert not re.search(r"\d/6\.[A-Z]", html)
+
+
+def test_pages_name_the_sites_icon(client: TestClient) -> None:
+    for path in ("/", "/training", "/training/persona/maria-persona-75-plus/presentatie"):
+        page = client.get(path).text
+        match = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+        assert match, path
+        icon = client.get(match.group(1))
+        assert icon.status_code == 200 and icon.text.startswith("<svg"), path
