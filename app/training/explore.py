@@ -24,6 +24,7 @@ from app.domain.intake import Intake
 from app.domain.vocabulary import AgeGroup, Coping, Course, ProblemNature
 from app.training.personas import Persona
 from app.web.dates import duration_words
+from app.web.plan import scale_words
 
 # --- The eight profiles -----------------------------------------------------------------
 
@@ -370,13 +371,7 @@ def presentation_slides(
     # a learning point may build on it (Kobe's six out of six).
     djg6 = advice.scales.get("djg6")
     if djg6:
-        band = {
-            "not_lonely": _("niet eenzaam"),
-            "moderate": _("matig eenzaam"),
-            "severe": _("ernstig eenzaam"),
-        }.get(str(djg6.get("band")), "")
-        total = f"{djg6.get('total')}/6"
-        answers.append((_("Schaal van De Jong Gierveld"), f"{total}, {band}" if band else total))
+        answers.append((_("Schaal van De Jong Gierveld"), scale_words(djg6)))
 
     slides = [
         Slide("story", f"{persona.name} – {persona.title}", paragraphs=list(persona.paragraphs)),

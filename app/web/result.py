@@ -205,6 +205,22 @@ async def plan_file_pdf(request: Request) -> Response:
     return await _pdf(request, "file")
 
 
+def advice_view_context(advice: Advice, knowledge: Knowledge, lang: str) -> dict[str, Any]:
+    """What templates/_advice_sections.html needs to show an advice (the result page and the
+    trainers' persona page)."""
+    return {
+        "advice": advice,
+        "view": arrange(advice, knowledge, lang),
+        "k": knowledge,
+        "place": lambda o: offer_place(o, knowledge, lang),
+        "scale_words": scale_words,
+        "short_description": short_description,
+        "split_first": split_first,
+        "count_offers": count_offers,
+        "count_elements": count_elements,
+    }
+
+
 def _result_context(
     request: Request, answers: Answers, advice: Advice, controls: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -213,10 +229,8 @@ def _result_context(
     values = _whatif_values(controls, answers)
     whatif = _whatif(request, answers, advice, values)
     return {
-        "advice": advice,
-        "view": arrange(advice, knowledge, lang),
+        **advice_view_context(advice, knowledge, lang),
         "answers": answers,
-        "k": knowledge,
         "hidden": answers.pairs(),
         "query": answers.query(),
         "whatif": whatif,
@@ -224,12 +238,6 @@ def _result_context(
         "whatif_open": whatif is not None,
         "whatif_fields": WHATIF_FIELDS,
         "course_derived": COURSE_DERIVED,
-        "place": lambda o: offer_place(o, knowledge, lang),
-        "scale_words": scale_words,
-        "short_description": short_description,
-        "split_first": split_first,
-        "count_offers": count_offers,
-        "count_elements": count_elements,
         "saved": None,
         "save_error": None,
         "share_url": None,

@@ -24,15 +24,9 @@ from app.domain.vocabulary import AgeGroup, Course, Dimension, ElementId
 from app.training.personas import Persona, load_personas, persona_by_id
 from app.web.intake_form import age_range
 from app.web.plan import (
-    arrange,
-    count_elements,
-    count_offers,
     intake_summary,
-    offer_place,
-    scale_words,
-    short_description,
-    split_first,
 )
+from app.web.result import advice_view_context
 from app.web.templating import is_htmx, render
 from app.web.training_voting import remember_start_form, start_form
 
@@ -148,18 +142,10 @@ def _persona_context(request: Request, persona: Persona, advice: Advice) -> dict
     knowledge: Knowledge = request.app.state.knowledge
     lang = current_language()
     return {
+        **advice_view_context(advice, knowledge, lang),
         "persona": persona,
         "profile": profile_words(persona.profile_id, knowledge, lang),
         "answers": _answers(persona, advice, knowledge, lang),
-        "advice": advice,
-        "view": arrange(advice, knowledge, lang),
-        "k": knowledge,
-        "place": lambda o: offer_place(o, knowledge, lang),
-        "scale_words": scale_words,
-        "short_description": short_description,
-        "split_first": split_first,
-        "count_offers": count_offers,
-        "count_elements": count_elements,
     }
 
 
