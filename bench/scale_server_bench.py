@@ -246,12 +246,21 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def worker_pids(process: subprocess.Popen[bytes], workers: int) -> list[int]:
+def worker_pids(
+    process: subprocess.Popen[bytes], workers: int, deadline_s: float = 60.0
+) -> list[int]:
     """The processes that serve: the server itself with one worker (uvicorn alone),
-    gunicorn's worker children with more."""
+    gunicorn's worker children with more, once all of them are there (gunicorn forks them
+    one after the other: the first may answer before the last exists, and a worker left
+    out would leave its CPU time out too)."""
     if workers == 1:
         return [process.pid]
-    return _children(process.pid)
+    end = time.monotonic() + deadline_s
+    while len(children := _children(process.pid)) < workers:
+        if time.monotonic() > end:
+            raise RuntimeError(f"the server has {len(children)} worker processes, not {workers}")
+        time.sleep(0.05)
+    return children
 
 
 # --- measurement -----------------------------------------------------------------------
@@ -693,9 +702,9 @@ def generator_lines(result: ScaleResult) -> list[str]:
         else:
             lines.append(
                 f"  generator httpx: {CONCURRENCY} httpx clients with one keep-alive connection "
-                "each, in this process (wrk is not installed: make bench-deps); client CPU ms = "
-                "this process's CPU time per request; advice new conn = a client without "
-                "keep-alive"
+                "each, in this process (the fallback when wrk is missing: make bench-deps); "
+                "client CPU ms = this process's CPU time per request; advice new conn = a "
+                "client without keep-alive"
             )
     return lines
 
@@ -754,7 +763,7 @@ def median_result(results: Sequence[ScaleResult]) -> ScaleResult:
         }
         cpu = {k: _median([r.cpu_ms[k] for r in same]) for k in run_.cpu_ms}
         rss = [_median([r.rss_mb[i] for r in same if i < len(r.rss_mb)])
-               for i in range(len(run_.rss_mb))]  # fmt: skip
+               for i in range(max(len(r.rss_mb) for r in same))]  # fmt: skip
         first_s = [r.first_answer_s for r in same if r.first_answer_s is not None]
         stale = [r.stale_s for r in same if r.stale_s is not None]
         client = {k: _median([r.client_ms.get(k, math.nan) for r in same]) for k in run_.client_ms}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -89,16 +91,22 @@ def test_scale_server_bench_prints_its_table(tmp_path: Path) -> None:
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    """Answers every request 200 and notes what came: method, path, body, headers, port."""
+    """Answers every request 200 and notes what came: method, path, body, headers, and the
+    connection's number (one handler per connection)."""
 
     protocol_version = "HTTP/1.1"  # keep-alive unless the request says `Connection: close`
     seen: ClassVar[list[tuple[str, str, bytes, dict[str, str], int]]] = []
+    connections: ClassVar[Iterator[int]] = itertools.count()
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection_no = next(self.connections)
 
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        self.seen.append((self.command, self.path, body, headers, self.client_address[1]))
+        self.seen.append((self.command, self.path, body, headers, self.connection_no))
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", "2")
