@@ -22,9 +22,19 @@ from app.auth.models import AuditEntry
 from app.catalogue import import_preview
 from app.catalogue.csvio import import_initiatives
 from app.catalogue.models import Initiative
+from app.catalogue.pending_imports import PendingImport
 from app.catalogue.version import read_version
+from app.main import create_app
 from tests import test_curators
-from tests.test_curators import ADMIN, CURATOR, Site, logged_in, token_of, visible_text
+from tests.test_curators import (
+    ADMIN,
+    CURATOR,
+    Site,
+    logged_in,
+    make_settings,
+    token_of,
+    visible_text,
+)
 
 # The curator tests' fixtures: a fresh database (SQLite, and PostgreSQL when a server
 # answers), cheap password hashing, and the app with an admin and a curator.
@@ -130,7 +140,8 @@ def test_preview_lists_every_error_by_row_and_column_and_writes_nothing(
     assert catalogue(site).keys() == before.keys()
     with site.app.state.engine.connect() as conn:
         assert read_version(conn) == version
-    assert not list((Path(site.app.state.settings.secret_key_file).parent / "imports").glob("*"))
+    with site.session() as session:  # no upload kept for a confirmation that cannot come
+        assert session.exec(select(PendingImport)).all() == []
 
 
 UNREADABLE = {
@@ -356,3 +367,20 @@ def test_curator_exports_stream_the_catalogue_with_or_without_the_archive(
     anonymous = site.other_client()
     for path in ("/beheer/export/initiatieven.csv", "/beheer/export/hsds.json", "/beheer/import"):
         assert anonymous.get(path, follow_redirects=False).status_code == 303
+
+
+def test_the_confirmation_may_reach_another_app_container(
+    site: Site, curator: TestClient, db_url: str, tmp_path: Path
+) -> None:
+    """Behind the proxy of docker-compose.yml, preview and confirmation may be answered by
+    two containers with their own disks: the upload waits in the shared database."""
+    r = upload(curator, f"{HEADER}\nNieuw uit de andere container,Gent,,,,\n")
+    other_app = create_app(make_settings(db_url, tmp_path / "app2"))
+    with TestClient(other_app, raise_server_exceptions=False) as other:
+        other.cookies = curator.cookies  # the same browser, sent elsewhere by the proxy
+        done = confirm(other, r)
+    other_app.state.engine.dispose()
+    assert done.status_code == 200, visible_text(done.text)
+    assert "Nieuw uit de andere container" in catalogue(site)
+    with site.session() as session:  # applied uploads are not kept
+        assert session.exec(select(PendingImport)).all() == []

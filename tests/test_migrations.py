@@ -17,7 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 import app.auth.models  # noqa: F401  (the curator tables belong to the models compared)
-from app.catalogue import submissions  # noqa: F401  (so does the registrations table)
+from app.catalogue import (
+    pending_imports,  # noqa: F401  (and the uploads awaiting a confirmation)
+    submissions,  # noqa: F401  (so does the registrations table)
+)
 from app.catalogue.models import Initiative, dedupe_key
 from app.core.db import init_db, make_engine
 from app.migrations import (
@@ -144,6 +147,7 @@ def test_revisions_form_one_line() -> None:
     assert script.get_heads() == [head_revision()]
     ids = [s.revision for s in script.walk_revisions("base", "heads")]
     assert ids == [
+        "0010",
         "0009",
         "0008",
         "0007",
@@ -178,6 +182,7 @@ def test_comparison_sees_a_missing_column() -> None:
         "training_round",
         "training_vote",
         "login_throttle",
+        "pending_import",
     }
     assert {d[3].name for d in diff if d[0] == "add_column"} == REFERRAL_COLUMNS | {
         "dedupe_key",
@@ -193,6 +198,8 @@ def test_comparison_sees_a_missing_column() -> None:
         "ix_training_round_expires_at",
         "ix_training_vote_participant",
         "ix_login_throttle_updated_at",
+        "ix_pending_import_token_hash",
+        "ix_pending_import_created_at",
     }
 
 

@@ -9,7 +9,10 @@ from sqlmodel import SQLModel
 # Imported for their tables: autogenerate compares the migrated schema with these models.
 import app.auth.models
 import app.catalogue.models  # noqa: F401
-from app.catalogue import submissions  # noqa: F401
+from app.catalogue import (
+    pending_imports,  # noqa: F401
+    submissions,  # noqa: F401
+)
 from app.training import voting  # noqa: F401
 
 

@@ -6,13 +6,13 @@ the event loop (app.catalogue.import_preview), and the preview lists every error
 and column and every change; nothing is written until the curator confirms, and a file
 with any error cannot be confirmed.
 
-Between preview and confirmation the uploaded file (as the CSV text it was read into) is
-kept in a file of its own under the instance directory (`imports/<token>.json`), named by
-a random token and bound to the curator's session (user id, session counter and a hash of
-the browser's session cookie); it
-expires after PENDING_SECONDS and is removed once applied. The confirmation applies the
-same file to the same catalogue version, so it writes exactly what the preview showed;
-when the catalogue changed in between, it is refused and the curator previews again.
+Between preview and confirmation the uploaded file (as the text it was read into) is kept
+in the database (app.catalogue.pending_imports: every app container sees it), named by a
+random token and bound to the curator's session (user id, session counter and a hash of
+the browser's session cookie); it expires after an hour and is removed once applied. The
+confirmation applies the same file to the same catalogue version, so it writes exactly
+what the preview showed; when the catalogue changed in between, it is refused and the
+curator previews again.
 
 /beheer/export offers the whole catalogue as CSV (active records, the archive, or both)
 and as HSDS JSON or zip, each streamed.
@@ -26,12 +26,9 @@ import json
 import logging
 import os
 import re
-import secrets
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -45,7 +42,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth.models import CuratorUser
 from app.auth.sessions import SESSION_COOKIE
-from app.catalogue import hsds
+from app.catalogue import hsds, pending_imports
 from app.catalogue.columns import Codebook, dutch_name
 from app.catalogue.csvio import ALL_COLUMNS, EXPORT_BATCH, InitiativeCsvWriter
 from app.catalogue.import_preview import (
@@ -68,7 +65,7 @@ from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
 from app.core.i18n import set_language
 from app.web.admin_pages import _lang, _page
-from app.web.beheer import CuratorDep, beheer_router, settings_of
+from app.web.beheer import CuratorDep, beheer_router
 from app.web.dates import long_date
 from app.web.upload_support import issue_text
 
@@ -78,7 +75,6 @@ logger = logging.getLogger(__name__)
 # The largest upload (app.main lets requests to /beheer/import carry this much).
 MAX_UPLOAD_BYTES = MAX_BYTES
 
-PENDING_SECONDS = 3600
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 EXPORT_SCOPES = ("actief", "archief", "alles")
 
@@ -86,32 +82,16 @@ EXPORT_SCOPES = ("actief", "archief", "alles")
 # --- the pending upload between preview and confirmation --------------------------------
 
 
-def _pending_dir(request: Request) -> Path:
-    folder = settings_of(request).secret_key_file.parent / "imports"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
 def _browser(request: Request) -> str:
-    """This browser's session (a hash of its session cookie: the file does not hold it)."""
+    """This browser's session (a hash of its session cookie: the row does not hold it)."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
     return hashlib.sha256(cookie.encode("utf-8")).hexdigest()
 
 
-def _store(folder: Path, user: CuratorUser, browser: str, upload: Upload, plan: Plan) -> str:
-    """Keep the upload for its confirmation; return its token. Expired ones go first."""
-    now = time.time()
-    for old in folder.glob("*.json"):
-        try:
-            if old.stat().st_mtime < now - PENDING_SECONDS:
-                old.unlink()
-        except OSError:
-            pass
-    token = secrets.token_urlsafe(24)
+def _store(request: Request, user: CuratorUser, upload: Upload, plan: Plan) -> str:
+    """Keep the upload for its confirmation (app.catalogue.pending_imports); its token."""
+    assert user.id is not None
     data = {
-        "user": user.id,
-        "counter": user.session_counter,
-        "browser": browser,
         "filename": upload.filename,
         "source": upload.source,
         "text": upload.text,
@@ -119,29 +99,16 @@ def _store(folder: Path, user: CuratorUser, browser: str, upload: Upload, plan: 
         "replace": plan.replace,
         "version": plan.version,
     }
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, folder / f"{token}.json")
-    return token
+    engine = request.app.state.engine
+    return pending_imports.store(engine, user.id, user.session_counter, _browser(request), data)
 
 
-def _load(folder: Path, token: str, user: CuratorUser, browser: str) -> dict[str, Any] | None:
+def _load(request: Request, token: str, user: CuratorUser) -> dict[str, Any] | None:
     """The pending upload of this token and this session, unexpired; None otherwise."""
-    if not TOKEN_SHAPE.fullmatch(token):
+    if not TOKEN_SHAPE.fullmatch(token) or user.id is None:
         return None
-    path = folder / f"{token}.json"
-    try:
-        if path.stat().st_mtime < time.time() - PENDING_SECONDS:
-            path.unlink(missing_ok=True)
-            return None
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    mine = (user.id, user.session_counter, browser)
-    if (data.get("user"), data.get("counter"), data.get("browser")) != mine:
-        return None
-    return data
+    engine = request.app.state.engine
+    return pending_imports.load(engine, token, user.id, user.session_counter, _browser(request))
 
 
 # --- messages ----------------------------------------------------------------------------
@@ -282,8 +249,7 @@ def _preview_in_thread(
     del data
     with Session(request.app.state.engine) as session:
         plan = preview(session, upload, replace=replace, codes=_codebook(request))
-    browser = _browser(request)
-    token = _store(_pending_dir(request), user, browser, upload, plan) if plan.ok else None
+    token = _store(request, user, upload, plan) if plan.ok else None
     return plan, token
 
 
@@ -343,8 +309,7 @@ async def import_confirm(request: Request, user: CuratorDep) -> Response:
     lang = _lang(request)
     form = await request.form()
     token = str(form.get("voorbeeld") or "")
-    folder = _pending_dir(request)
-    pending = await run_in_threadpool(_load, folder, token, user, _browser(request))
+    pending = await run_in_threadpool(_load, request, token, user)
     if pending is None:
         message = _(
             "Dit voorbeeld is verlopen of hoort niet bij uw aanmelding. Laad het bestand "
@@ -354,7 +319,7 @@ async def import_confirm(request: Request, user: CuratorDep) -> Response:
     try:
         plan = await run_in_threadpool(_apply_in_thread, request, user, pending)
     except StalePreview:
-        (folder / f"{token}.json").unlink(missing_ok=True)
+        await run_in_threadpool(pending_imports.drop, request.app.state.engine, token)
         message = _(
             "De catalogus is gewijzigd sinds dit voorbeeld (door iemand anders of door een "
             "andere import). Er werd niets geïmporteerd. Laad het bestand opnieuw op om "
@@ -373,7 +338,7 @@ async def import_confirm(request: Request, user: CuratorDep) -> Response:
             "met een nieuw voorbeeld."
         )
         return _form_page(request, user, message, status_code=409)
-    (folder / f"{token}.json").unlink(missing_ok=True)
+    await run_in_threadpool(pending_imports.drop, request.app.state.engine, token)
     set_language(lang)
     counts = [(kind_titles()[k], plan.counts[k]) for k in KINDS if k != "archived" or plan.replace]
     return _page(
