@@ -24,6 +24,7 @@ from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
 from app.api.errors import describe
 from app.catalogue.service import save_anonymous
+from app.core.cpu import run_cpu_bound
 from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
 from app.core.rate_limit import check_rate
@@ -140,7 +141,7 @@ async def result_posted(request: Request) -> Response:
     """The result of the overview's form, and of the what-if panel: answers in the body."""
     pairs = await form_pairs(request)
     answers, _k = _prepare(request, pairs)
-    return await run_in_threadpool(_result, request, answers, dict(pairs), posted=True)
+    return await run_cpu_bound(_result, request, answers, dict(pairs), posted=True)
 
 
 def _result(
@@ -256,7 +257,7 @@ async def save_anonymous_page(request: Request) -> Response:
         return _render_step(request, invalid[0], answers, invalid[1], request.app.state.knowledge)
     intake = to_intake(answers)
     # Off the event loop: matching walks the whole catalogue.
-    advice = await run_in_threadpool(
+    advice = await run_cpu_bound(
         advise,
         intake,
         request.app.state.knowledge,

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from app.advice.engine import advise
 from app.advice.knowledge import Knowledge
 from app.advice.models import Advice
 from app.api.errors import API_ERRORS, ErrorMessage
 from app.catalogue.records import InitiativeRecord
+from app.core.cpu import run_cpu_bound
 from app.domain.intake import Intake
 
 router = APIRouter(prefix="/api/v1", tags=["advice"], responses=API_ERRORS)
@@ -33,9 +33,7 @@ async def post_advice(intake: Intake, request: Request, lang: Lang = "nl") -> Re
     state = request.app.state
     # In the thread pool, with its serialisation (some 30 KB of JSON): matching a
     # catalogue of 100 000 initiatives must not hold up the event loop and the others.
-    body = await run_in_threadpool(
-        _advice_json, intake, state.knowledge, state.catalogue.get(), lang
-    )
+    body = await run_cpu_bound(_advice_json, intake, state.knowledge, state.catalogue.get(), lang)
     return Response(body, media_type="application/json")
 
 
