@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: the real server in a subprocess and one Chromium.
 
-The server and the browser are started once per session; every test gets a fresh
+The server and the browser are started once for the browser tests; every test gets a fresh
 browser context (empty cache, no cookies), so tests do not influence each other.
 Chromium is Debian's (/usr/bin/chromium): Playwright's own browser downloads are not used.
 """
@@ -94,7 +94,10 @@ def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path)
     )
 
 
-@pytest.fixture(scope="session")
+# Package scope: both end with the last browser test. Playwright's sync API keeps an asyncio
+# loop marked as running in the main thread while it is open, and the tests after this
+# package that start a loop of their own (asyncio.run, anyio.run) would find it.
+@pytest.fixture(scope="package")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the real application (`python -m app serve`) on a free port."""
     workdir = tmp_path_factory.mktemp("browser-server")
@@ -122,9 +125,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium for all the browser tests."""
     if not chromium_available():
         message = f"Chromium is missing at {CHROMIUM}: run `make browser-deps`"
         if os.environ.get("CI"):
