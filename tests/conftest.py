@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -88,12 +89,12 @@ def _test_server() -> Iterator[Any]:
         engine.dispose()
 
 
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty database for one test: a file on SQLite, or on TEST_DATABASE_URL's
-    server a schema of its own (search_path), far cheaper to make than a database."""
+@contextmanager
+def database_for(request: pytest.FixtureRequest, folder: Path, prefix: str) -> Iterator[str]:
+    """A new, empty database: a file in `folder` on SQLite, or on TEST_DATABASE_URL's server
+    a schema of its own named `prefix_…` (search_path), far cheaper to make than a database."""
     if not TEST_DATABASE_URL:
-        yield sqlite_url(tmp_path / "test.db")
+        yield sqlite_url(folder / "test.db")
         return
     import uuid
     from urllib.parse import quote
@@ -101,7 +102,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     from sqlalchemy import text
 
     server = request.getfixturevalue("_test_server")
-    name = f"ezw_t_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with server.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
     separator = "&" if "?" in TEST_DATABASE_URL else "?"
@@ -110,6 +111,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with server.connect() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database for one test (database_for)."""
+    with database_for(request, tmp_path, "ezw_t") as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from html import unescape
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from app.catalogue.freshness import is_stale, months_before, today_in_belgium
@@ -31,7 +28,7 @@ from app.core.config import Settings
 from app.domain.places import PROVINCES, load_places
 from app.landscape.facets import FACETS, facet_ids, values_of
 from app.main import create_app
-from tests.conftest import CATALOGUE_CSV, post_form
+from tests.conftest import CATALOGUE_CSV, database_for, post_form
 
 TODAY = today_in_belgium()  # as the page counts
 FRESH = months_before(TODAY, 12)  # exactly the period ago: still fresh
@@ -100,23 +97,12 @@ def _catalogue_csv(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """SQLite, or with TEST_DATABASE_URL (PostgreSQL) a schema of its own there."""
-    server_url = os.environ.get("TEST_DATABASE_URL", "").strip()
-    if not server_url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('aanbod-db') / 'test.db'}"
-        return
-    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    schema = f"ezw_aanbod_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in server_url else "?"
-    try:
-        yield f"{server_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        server.dispose()
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database for the module's tests (SQLite, or a PostgreSQL schema)."""
+    with database_for(request, tmp_path_factory.mktemp("aanbod-db"), "ezw_aanbod") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,15 @@ pages and both worksheets show what a trainer needs (and the worksheet no answer
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from app.advice.knowledge import Knowledge
 from app.core.config import Settings
@@ -31,6 +27,7 @@ from app.training.personas import (
     persona_by_id,
     read_personas,
 )
+from tests.conftest import database_for
 from tests.test_own_words import REPORT, _runs, _strings, _words
 
 PERSONAS = load_personas()
@@ -38,23 +35,12 @@ IDS = [p.id for p in PERSONAS]
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """SQLite, or with TEST_DATABASE_URL (PostgreSQL) a schema of its own there."""
-    server_url = os.environ.get("TEST_DATABASE_URL", "").strip()
-    if not server_url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('training-db') / 'test.db'}"
-        return
-    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    schema = f"ezw_training_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in server_url else "?"
-    try:
-        yield f"{server_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        server.dispose()
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database for the module's tests (SQLite, or a PostgreSQL schema)."""
+    with database_for(request, tmp_path_factory.mktemp("training-db"), "ezw_training") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
