@@ -53,6 +53,7 @@ from app.web.admin_pages import (
 )
 from app.web.beheer import CuratorDep, beheer_router, settings_of
 from app.web.dates import long_date, moment
+from app.web.forms import form_text
 from app.web.registration_pages import codebook_of, field_errors, fields_context
 
 router = beheer_router()
@@ -298,8 +299,7 @@ def edit_form(
 
 
 def _version(form: Any) -> str:
-    value = form.get(VERSION_FIELD)
-    return value.strip()[:64] if isinstance(value, str) else ""
+    return form_text(form, VERSION_FIELD, 64)
 
 
 def _refused(
@@ -416,8 +416,7 @@ async def archive_record(
     """Take the record out of the catalogue, with a reason (required)."""
     _lang(request)
     form = await request.form()
-    typed = form.get("reason")
-    reason = typed.strip()[:MAX_ARCHIVE_REASON] if isinstance(typed, str) else ""
+    reason = form_text(form, "reason", MAX_ARCHIVE_REASON)
     row = _row(session, initiative_id)
     if row is None or user.id is None:
         return _to(BASE)

@@ -36,6 +36,7 @@ from app.core.rate_limit import check_rate, too_many_attempts
 from app.web import review_pages
 from app.web.beheer import key_of
 from app.web.dates import long_date
+from app.web.forms import form_text
 from app.web.landscape_pages import _municipality_options
 from app.web.templating import render
 from app.web.upload_support import issue_text
@@ -270,8 +271,7 @@ async def register(request: Request) -> Response:
     lang = _lang(request)
     form = await request.form()
     data = clean_fields(form)
-    contact = form.get("contact_email")
-    contact = contact.strip()[:MAX_CONTACT] if isinstance(contact, str) else ""
+    contact = form_text(form, "contact_email", MAX_CONTACT)
     if not token_matches(key_of(request), request.cookies.get(COOKIE), form.get("csrf"), PURPOSE):
         notice = _(
             "Het formulier was verlopen en werd niet verstuurd. Uw antwoorden staan er nog: "
@@ -336,8 +336,7 @@ async def registration_status(request: Request) -> Response:
     not taken up (with the curator's reason). Read-only; the reference is the key."""
     _lang(request)
     form = await request.form()
-    typed = form.get("reference")
-    typed = typed[:MAX_REFERENCE_CHARS].strip() if isinstance(typed, str) else ""
+    typed = form_text(form, "reference", MAX_REFERENCE_CHARS)
     wait = check_rate(request, STATUS_ACTION)
     if wait is not None:
         response = _status_page(

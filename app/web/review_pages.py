@@ -53,6 +53,7 @@ from app.core.i18n import gettext_ as _
 from app.web.admin_pages import _lang, _page
 from app.web.beheer import CuratorDep, beheer_router
 from app.web.dates import moment
+from app.web.forms import form_text
 
 curator = beheer_router()
 
@@ -261,8 +262,7 @@ async def reject_submission(
     """Close the submission with a reason (required)."""
     _lang(request)
     form = await request.form()
-    typed = form.get("reason")
-    reason = typed.strip()[:MAX_REASON] if isinstance(typed, str) else ""
+    reason = form_text(form, "reason", MAX_REASON)
     submission = _found(session, submission_id)
     if submission is None:
         return _to(QUEUE)
@@ -363,8 +363,7 @@ async def submission_edit(
     if not _editable(submission, user) or user.id is None:
         return _to(f"{QUEUE}/{submission_id}")
     data = clean_fields(form)
-    typed = form.get("versie")
-    version = typed.strip()[:64] if isinstance(typed, str) else ""
+    version = form_text(form, "versie", 64)
     codebook = codebook_of(request)
     errors = field_errors(check_fields(data, codebook).issues, codebook, lang)
     if errors or not version:

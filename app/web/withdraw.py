@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.catalogue.service import normalise_record_code, withdraw_anonymous
 from app.core.i18n import set_language
 from app.core.rate_limit import check_rate, too_many_attempts
+from app.web.forms import form_text
 from app.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +43,7 @@ async def withdraw(request: Request) -> HTMLResponse:
     """Delete the anonymous record with the posted code, and say whether there was one."""
     form = await request.form()
     set_language(request.scope.get("state", {}).get("lang", "nl"))
-    typed = form.get("code")
-    typed = typed[:MAX_CODE_CHARS].strip() if isinstance(typed, str) else ""
+    typed = form_text(form, "code", MAX_CODE_CHARS)
     wait = check_rate(request, WITHDRAW_ACTION)
     if wait is not None:
         message = too_many_attempts(wait)
