@@ -9,7 +9,7 @@ single-connection cost; the waiting requests queue in the event loop (which stay
 /healthz and the rest), and more throughput comes from more worker processes.
 
 The lane is one thread of a plain executor, reached through the event loop's
-run_in_executor: anyio's to_thread with a capacity limiter did the same with some 110 µs
+run_in_executor: anyio's to_thread with a capacity limiter did the same with some 65 µs
 more CPU per job (a limiter, a cancel scope and a worker-thread queue per call). A job still
 queued when its request is cancelled (the client went away) is dropped, not run.
 """
