@@ -32,6 +32,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture
+def english(client: TestClient) -> Iterator[TestClient]:
+    """The module's client after the user chose English (the `lang` cookie), Dutch after."""
+    client.get("/training/profielen?lang=en")
+    yield client
+    client.get("/training/profielen?lang=nl")
+
+
 def section(page: str, element_id: str) -> str:
     """The HTML of the element with this id, up to its section's or article's end."""
     start = page.index(f'id="{element_id}"')
@@ -273,6 +281,18 @@ def test_htmx_compare_pushes_the_short_address(client: TestClient) -> None:
     assert response.text.lstrip().startswith("<title>")
 
 
+def test_compare_and_its_examples_show_the_personas_in_english(english: TestClient) -> None:
+    dutch, english_personas = load_personas(), load_personas("en")
+    preset = presets(english_personas)[0]
+    page = html.unescape(english.get(preset.url).text)
+    persona = persona_by_id(preset.persona_id, "en")
+    assert persona is not None
+    assert f'<p class="hint">{persona.title}</p>' in page
+    for p in english_personas:
+        assert f">{p.name} – {p.title}</option>" in page
+    assert not [p.title for p in dutch if p.title in page]
+
+
 # --- /training/persona/{id}/presentatie -------------------------------------------------
 
 
@@ -310,6 +330,20 @@ def test_presentation_story_intake_plan_why_and_sources_last(
     assert f"Dia 1 van {len(slides)}" in text(page)
     assert f'href="/training/persona/{persona.id}"' in page
     assert "presentation.js" in page and "<script>" not in page
+
+
+def test_the_presentation_shows_the_persona_in_english(english: TestClient) -> None:
+    dutch = persona_by_id("maria-persona-75-plus")
+    persona = persona_by_id("maria-persona-75-plus", "en")
+    assert dutch and persona
+    page = html.unescape(english.get(f"/training/persona/{persona.id}/presentatie").text)
+    story = text(section(page, "dia-1"))
+    assert f"{persona.name} – {persona.title}" in story
+    assert all(paragraph in story for paragraph in persona.paragraphs)
+    learning = text(page[page.index('class="slide slide-learning"') :])
+    assert all(lp.text[:60] in learning for lp in persona.learning_points)
+    dutch_texts = [dutch.title, *dutch.paragraphs, *(lp.text[:60] for lp in dutch.learning_points)]
+    assert not [t for t in dutch_texts if t in page]
 
 
 def test_the_intake_slide_shows_the_duration_and_the_scale(client: TestClient) -> None:

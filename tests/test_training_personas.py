@@ -31,6 +31,7 @@ from tests.conftest import database_for
 from tests.test_own_words import REPORT, _runs, _strings, _words
 
 PERSONAS = load_personas()
+ENGLISH = load_personas("en")
 IDS = [p.id for p in PERSONAS]
 
 
@@ -47,6 +48,14 @@ def database_url(
 def client(database_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(database_url=database_url))) as c:
         yield c
+
+
+@pytest.fixture
+def english(client: TestClient) -> Iterator[TestClient]:
+    """The module's client after the user chose English (the `lang` cookie), Dutch after."""
+    client.get("/training?lang=en")
+    yield client
+    client.get("/training?lang=nl")
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +91,20 @@ def test_every_intake_is_valid_and_ids_are_unique_slugs() -> None:
         assert Intake.model_validate(p.intake) == p.intake_model
         assert p.name and p.title and len(p.paragraphs) >= 2
         assert 2 <= len(p.questions) <= 4, p.id
+
+
+def test_every_persona_has_a_complete_english_version() -> None:
+    assert [p.id for p in ENGLISH] == IDS
+    for nl, en in zip(PERSONAS, ENGLISH, strict=True):
+        assert (en.lang, en.name, en.intake) == ("en", nl.name, nl.intake)
+        assert en.title != nl.title and en.paragraphs[0] != nl.paragraphs[0], en.id
+        assert len(en.paragraphs) == len(nl.paragraphs), en.id
+        assert len(en.questions) == len(nl.questions), en.id
+        # The sources are the Dutch points', in the same order.
+        assert [lp.source for lp in en.learning_points] == [lp.source for lp in nl.learning_points]
+        assert all(len(lp.text) > 40 for lp in en.learning_points), en.id
+        # A caption is shown lower-cased after a comma; only its first letter changes.
+        assert en.title[0].isupper() and not re.search(r"\s[A-Z]", en.title[1:]), en.title
 
 
 def test_every_persona_gets_an_advice_and_its_profile(advice: dict[str, dict[str, Any]]) -> None:
@@ -133,15 +156,21 @@ def test_a_learning_point_on_a_profiles_direction_says_it_is_our_derivation() ->
         for lp in p.learning_points:
             if "Machielse & Ariaans 2020" in lp.source:
                 assert re.search(r"afleiding|leidt\b.*\baf\b", lp.text), (p.id, lp.text)
+    for p in ENGLISH:
+        for lp in p.learning_points:
+            if "Machielse & Ariaans 2020" in lp.source:
+                assert re.search(r"\bderiv", lp.text), (p.id, lp.text)
 
 
 def test_no_worksheet_question_asks_what_the_intake_on_the_sheet_already_says() -> None:
     # The worksheet prints the intake (course, dimensions, risk factors) above the questions:
     # "Is it transient or chronic?" or "Which risk factors do you see?" answer themselves.
     giveaways = re.compile(
-        r"voorbijgaand of chronisch|welke dimensies|welke risicofactoren ziet", re.IGNORECASE
+        r"voorbijgaand of chronisch|welke dimensies|welke risicofactoren ziet"
+        r"|transient or chronic|which dimensions|which risk factors do you see",
+        re.IGNORECASE,
     )
-    for p in PERSONAS:
+    for p in (*PERSONAS, *ENGLISH):
         for question in p.questions:
             assert not giveaways.search(question), (p.id, question)
 
@@ -164,12 +193,27 @@ def test_the_intake_is_a_copy_callers_cannot_spoil() -> None:
     assert persona_by_id(p.id) is p
     assert p.intake != body
     assert persona_by_id("niemand") is None
+    assert persona_by_id(p.id, "en") is ENGLISH[0]
+    # A language the site does not have gets the Dutch texts.
+    assert load_personas("fr") is PERSONAS
 
 
 GOOD = {"age": 40, "problem_nature": "situational", "wants_contact": True, "coping": "active"}
+ENGLISH_BLOCK = {
+    "title": "Test",
+    "story": "One.\n\nTwo.",
+    "learning_points": [{"text": "Something."}],
+    "questions": ["What?", "Why?"],
+}
 
 
-def _file(tmp_path: Path, intake: dict[str, Any], pid: str = "anna", twice: bool = False) -> Path:
+def _file(
+    tmp_path: Path,
+    intake: dict[str, Any],
+    pid: str = "anna",
+    twice: bool = False,
+    en: Any = ENGLISH_BLOCK,
+) -> Path:
     one = {
         "id": pid,
         "name": "Anna",
@@ -179,6 +223,8 @@ def _file(tmp_path: Path, intake: dict[str, Any], pid: str = "anna", twice: bool
         "learning_points": [{"text": "Iets.", "source": "Weiss 1973"}],
         "questions": ["Wat?", "Waarom?"],
     }
+    if en is not None:
+        one["en"] = en
     path = tmp_path / "personas.yaml"
     path.write_text(yaml.safe_dump({"personas": [one, one] if twice else [one]}), "utf-8")
     return path
@@ -200,6 +246,45 @@ def test_a_bad_file_is_refused_with_persona_and_field(
     with pytest.raises(PersonaError, match=re.escape(message)):
         read_personas(_file(tmp_path, intake, pid, twice))
     assert len(read_personas(_file(tmp_path, GOOD))) == 1
+
+
+@pytest.mark.parametrize(
+    ("en", "message"),
+    [
+        (None, "persona 'anna': missing key(s) en (the English version)"),
+        ("Anna", "persona 'anna': en: the English version must be a mapping"),
+        (
+            {k: v for k, v in ENGLISH_BLOCK.items() if k != "story"},
+            "persona 'anna': en: the English version lacks story",
+        ),
+        ({**ENGLISH_BLOCK, "name": "Ann"}, "persona 'anna': en: unknown key(s) name"),
+        ({**ENGLISH_BLOCK, "title": " "}, "persona 'anna': en: 'title' must be a non-empty text"),
+        (
+            {**ENGLISH_BLOCK, "questions": ["What?"]},
+            "persona 'anna': en: 'questions' has 1 question(s), the Dutch version 2",
+        ),
+        (
+            {**ENGLISH_BLOCK, "learning_points": [{"text": "A."}, {"text": "B."}]},
+            "persona 'anna': en: 'learning_points' has 2 point(s), the Dutch version 1",
+        ),
+        (
+            {**ENGLISH_BLOCK, "learning_points": [{"text": "A.", "source": "Weiss 1973"}]},
+            "persona 'anna': en: learning point 1 needs exactly 'text'",
+        ),
+    ],
+)
+def test_a_persona_without_a_complete_english_version_is_refused(
+    tmp_path: Path, en: Any, message: str
+) -> None:
+    with pytest.raises(PersonaError, match=re.escape(message)):
+        read_personas(_file(tmp_path, GOOD, en=en))
+    english = read_personas(_file(tmp_path, GOOD))[0].in_language("en")
+    assert (english.title, english.paragraphs, english.questions) == (
+        "Test",
+        ("One.", "Two."),
+        ("What?", "Why?"),
+    )
+    assert english.learning_points[0].source == "Weiss 1973"
 
 
 # --- The pages -----------------------------------------------------------------------------
@@ -230,6 +315,47 @@ def test_ages_are_plural_in_english(client: TestClient) -> None:
     client.get("/training?lang=nl")
     for html in (library, page):
         assert f"{age} years" in html and f"{age} year<" not in html
+
+
+def dutch_texts(p: Persona) -> list[str]:
+    """Every text of a persona that has an English version (title, story, points, questions)."""
+    return [p.title, *p.paragraphs, *(lp.text for lp in p.learning_points), *p.questions]
+
+
+def test_the_library_shows_the_personas_in_english(english: TestClient) -> None:
+    html = unescape(english.get("/training").text)
+    assert '<html lang="en">' in html
+    for nl, en in zip(PERSONAS, ENGLISH, strict=True):
+        assert f'<p class="persona-title">{en.title}</p>' in html
+        assert nl.title not in html
+
+
+@pytest.mark.parametrize("persona_id", IDS)
+def test_persona_page_worksheet_and_answer_key_in_english(
+    english: TestClient, persona_id: str
+) -> None:
+    nl, en = persona_by_id(persona_id), persona_by_id(persona_id, "en")
+    assert nl and en
+    caption = en.title[0].lower() + en.title[1:]
+
+    page = unescape(english.get(f"/training/persona/{persona_id}").text)
+    assert f"{en.name}: {en.title}</h1>" in page
+    assert all(f"<p>{paragraph}</p>" in page for paragraph in en.paragraphs)
+    assert all(f"<li>{lp.text} <span" in page for lp in en.learning_points)
+
+    sheet = unescape(english.get(f"/training/persona/{persona_id}/werkblad").text)
+    assert f"Worksheet: {en.name}, {caption}</h1>" in sheet
+    assert all(f"<p>{paragraph}</p>" in sheet for paragraph in en.paragraphs)
+    assert all(f"<p>{question}</p>" in sheet for question in en.questions)
+
+    key = unescape(english.get(f"/training/persona/{persona_id}/antwoorden").text)
+    assert f"{en.name}, {caption}</h1>" in key
+    assert all(f"<li>{lp.text} <span" in key for lp in en.learning_points)
+
+    for html in (page, sheet, key):
+        assert not [t for t in dutch_texts(nl) if t in html], persona_id
+        # No part of the page is marked as Dutch any more but the switch back to it.
+        assert html.count(' lang="nl"') == html.count('hreflang="nl"')
 
 
 def test_the_library_filters_by_age_group_and_course(client: TestClient) -> None:

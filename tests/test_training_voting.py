@@ -31,6 +31,7 @@ from app.training.voting import (
 from tests.conftest import post_form
 
 PERSONA = load_personas()[0]
+ENGLISH = load_personas("en")[0]
 
 
 def csrf_of(html: str) -> str:
@@ -224,8 +225,35 @@ def test_every_voting_page_offers_the_other_language(client: TestClient) -> None
         assert 'hreflang="en"' in client.get(address).text
     english = phone.get(f"/stem/{code}?lang=en").text
     assert "Which 3 elements would you propose?" in words(english)
-    # The persona's story is Dutch in both interfaces, and says so to a screen reader.
-    assert f'<div class="story" lang="nl"><p>{PERSONA.paragraphs[0][:30]}' in english
+    # The persona's story follows the interface's language.
+    assert f'<div class="story"><p>{ENGLISH.paragraphs[0][:30]}' in english
+
+
+def test_the_persona_follows_the_language_on_every_voting_page(client: TestClient) -> None:
+    def assert_english(page: str) -> None:
+        text_ = words(page)
+        assert f"{ENGLISH.name} – {ENGLISH.title}" in text_
+        assert ENGLISH.paragraphs[0] in text_
+        assert PERSONA.title not in text_
+        assert not [p for p in PERSONA.paragraphs if p in text_]
+
+    start = client.get("/training/stemmen?lang=en").text
+    for persona in load_personas("en"):
+        assert f">{persona.name} – {persona.title}</option>" in unescape(start)
+    assert PERSONA.title not in unescape(start)
+    code = start_round(client)  # the `lang` cookie keeps the trainer's screens English
+    assert_english(client.get(f"/training/stemmen/{code}/beheer").text)
+    phone = participant(client)
+    waiting = phone.get(f"/stem/{code}?lang=en").text
+    assert_english(waiting)
+    assert all(p in words(waiting) for p in ENGLISH.paragraphs)
+    r = client.post(
+        f"/training/stemmen/{code}/tonen",
+        data={"csrf": csrf_of(client.get(f"/training/stemmen/{code}/beheer").text)},
+    )
+    assert r.status_code == 200
+    assert_english(r.text)
+    assert_english(phone.get(f"/stem/{code}").text)
 
 
 def test_unknown_and_expired_codes(client: TestClient) -> None:

@@ -35,7 +35,7 @@ async def profiles(request: Request) -> Response:
     """The three questions as a tree, and per profile its direction and advice."""
     knowledge: Knowledge = request.app.state.knowledge
     lang = current_language()
-    views = await run_in_threadpool(profile_overview, knowledge, load_personas(), lang)
+    views = await run_in_threadpool(profile_overview, knowledge, load_personas(lang), lang)
     context = {"k": knowledge, "views": views, "questions": QUESTIONS, "top": TOP_ELEMENTS}
     return render(
         request,
@@ -50,7 +50,7 @@ async def compare_page(request: Request) -> Response:
     """Two or three personas side by side, each with optional what-if answers."""
     knowledge: Knowledge = request.app.state.knowledge
     lang = current_language()
-    personas = load_personas()
+    personas = load_personas(lang)
     comparison = await run_in_threadpool(
         read_comparison,
         request.query_params,
@@ -84,7 +84,8 @@ async def compare_page(request: Request) -> Response:
 @router.get("/training/persona/{persona_id}/presentatie", response_class=HTMLResponse)
 async def presentation(request: Request, persona_id: str) -> Response:
     """A persona for the projector: one idea per screen, the sources on the last."""
-    persona = persona_by_id(persona_id)
+    lang = current_language()
+    persona = persona_by_id(persona_id, lang)
     if persona is None:
         return render(
             request,
@@ -101,7 +102,6 @@ async def presentation(request: Request, persona_id: str) -> Response:
         # A page of its own (no site menu, its own script): a boosted link loads it whole.
         return Response(status_code=204, headers={"HX-Redirect": request.url.path})
     knowledge: Knowledge = request.app.state.knowledge
-    lang = current_language()
     advice = await run_in_threadpool(
         advise, persona.intake_model, knowledge, request.app.state.catalogue.get(), lang
     )

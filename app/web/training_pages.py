@@ -92,7 +92,7 @@ def library(request: Request, leeftijd: str = "", verloop: str = "") -> HTMLResp
     """The persona library: a card per persona, filterable by age group and course."""
     knowledge: Knowledge = request.app.state.knowledge
     lang = current_language()
-    cards = [_card(p, knowledge, lang) for p in load_personas()]
+    cards = [_card(p, knowledge, lang) for p in load_personas(lang)]
     ages = [g for g in AgeGroup if any(c.age_group is g for c in cards)]
     # An unknown filter value is ignored rather than refused: the library simply shows all.
     age = next((g for g in ages if g.value == leeftijd), None)
@@ -150,7 +150,7 @@ def _persona_context(request: Request, persona: Persona, advice: Advice) -> dict
 
 
 async def _persona_page(request: Request, persona_id: str, template: str) -> Response:
-    persona = persona_by_id(persona_id)
+    persona = persona_by_id(persona_id, current_language())
     if persona is None:
         return _not_found(request)
     # Off the event loop: matching walks the whole catalogue.

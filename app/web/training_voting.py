@@ -256,7 +256,7 @@ def _start_page(
         request,
         "training/voting/start.html",
         {
-            "personas": load_personas(),
+            "personas": load_personas(current_language()),
             "selected": selected,
             "notice": notice,
             "token": form.token,
@@ -343,7 +343,7 @@ async def _trainer_screen(
     knowledge: Knowledge = request.app.state.knowledge
     with Session(_engine(request)) as session:
         spread = spread_of(session, round_)
-    persona = persona_by_id(round_.persona_id)
+    persona = persona_by_id(round_.persona_id, lang)
     revealed = round_.status == RoundStatus.REVEALED
     advice_ctx = await _advice_context(request, round_, spread, lang) if revealed else {}
     origin = _origin(request)
@@ -514,7 +514,7 @@ async def _vote_page(
     with Session(_engine(request)) as session:
         vote = vote_of(session, round_, token)
         spread = spread_of(session, round_)
-    persona = persona_by_id(round_.persona_id)
+    persona = persona_by_id(round_.persona_id, lang)
     revealed = round_.status == RoundStatus.REVEALED
     advice_ctx = await _advice_context(request, round_, spread, lang) if revealed else {}
     mine = list(vote.elements) if vote else []
