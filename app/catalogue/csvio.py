@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from app.catalogue.columns import Codebook, column_for, default_codebook
+from app.catalogue.freshness import later_verification
 from app.catalogue.models import (
     LIST_FIELDS,
     Initiative,
@@ -174,6 +175,9 @@ class ImportResult:
     # old import that benchmarks compare with, which still deletes).
     deleted: int = 0
     names: list[str] = field(default_factory=list)
+    # Updated initiatives whose stored last_verified was later than the file's (or the file
+    # had none): the stored date was kept (freshness.later_verification).
+    kept_verified: int = 0
 
 
 def clean_text(value: str) -> str:
@@ -763,7 +767,8 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     referral details) and bring an archived one back; others are added. With replace,
     the initiatives absent from the file are archived (archived_at set), not deleted:
     registrations and the audit log keep pointing at them, and a later import of the same
-    name and municipality restores them.
+    name and municipality restores them. A last_verified never moves back: an update keeps
+    the later of the stored and the file's date (freshness.later_verification).
 
     Imports take turns (begin_exclusive): one that starts while another runs waits, then
     works on the catalogue that one left. Everything it reads, the count of rows a replace
@@ -776,21 +781,24 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     """
     columns, parsed = _parse_for_import(text)
     name_at = columns.index("name")
+    verified_at = columns.index("last_verified") if "last_verified" in columns else None
     result = ImportResult()
     try:
         begin_exclusive(session, IMPORT_LOCK_KEY)
-        # key -> id of the rows already in the catalogue (four columns, not whole rows),
-        # and the ids of the archived ones
-        found = session.exec(
-            select(Initiative.id, Initiative.name, Initiative.municipality, Initiative.archived_at)
-        )
+        # key -> id of the rows already in the catalogue (five columns, not whole rows),
+        # the ids of the archived ones and the stored last_verified dates
+        wanted = ("id", "name", "municipality", "archived_at", "last_verified")
+        found = session.connection().execute(select(*(_TABLE.c[n] for n in wanted)))
         existing: dict[tuple[str, str], int] = {}
         archived: set[int] = set()
-        for id_, name, town, archived_at in found:
+        verified: dict[int, date] = {}
+        for id_, name, town, archived_at, last_verified in found:
             if id_ is not None:
                 existing[_key(name, town)] = id_
                 if archived_at is not None:
                     archived.add(id_)
+                if last_verified is not None and verified_at is not None:
+                    verified[id_] = last_verified
         # What to write. Every row of a file sets the same columns, so a second row for the
         # same initiative replaces what the first one would have written (as when each row
         # was an ORM object); a new initiative keeps the place of its first row.
@@ -800,9 +808,13 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
         for key, values in parsed:
             id_ = existing.get(key)
             if id_ is not None:
+                if id_ in changed and verified_at is not None:
+                    values = _later_of(verified_at, changed[id_][1], values)
                 changed[id_] = (key, values)
                 result.updated += 1
             elif key in added:
+                if verified_at is not None:
+                    values = _later_of(verified_at, added[key], values)
                 added[key] = values
                 result.updated += 1
             else:
@@ -810,6 +822,14 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
                 result.created += 1
             names.append(values[name_at])
         del parsed
+        if verified_at is not None:
+            for id_, (key, values) in changed.items():
+                stored = verified.get(id_)
+                kept = later_verification(stored, values[verified_at])
+                if kept != values[verified_at]:
+                    changed[id_] = (key, _with(values, verified_at, kept))
+                    result.kept_verified += 1
+            del verified
         now = datetime.now(UTC)
         restored = [id_ for id_ in changed if id_ in archived]
         absent = (
@@ -840,6 +860,17 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
         session.rollback()
         raise
     return result
+
+
+def _with(values: tuple[Any, ...], at: int, value: Any) -> tuple[Any, ...]:
+    """A row's values with the one at `at` replaced."""
+    return (*values[:at], value, *values[at + 1 :])
+
+
+def _later_of(at: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A second row for the same initiative, as its two rows leave it one after the other:
+    the second's values, with the later of their two last_verified dates (at `at`)."""
+    return _with(second, at, later_verification(first[at], second[at]))
 
 
 def _batches(rows: Iterable[T]) -> Iterator[list[T]]:

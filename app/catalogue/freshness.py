@@ -4,6 +4,9 @@
 ordinary update. A record is stale when it was never confirmed or not within the
 configured period (Settings.stale_after_months, 12 by default): stale records are listed
 for the curators and can be shown to users as "niet recent nagekeken".
+
+An import never moves the date back (`later_verification`): a file exported last month and
+imported today would otherwise undo every confirmation made since.
 """
 
 from __future__ import annotations
@@ -45,6 +48,16 @@ def stale_since(today: date, months: int) -> date:
 def is_stale(last_verified: date | None, today: date, months: int) -> bool:
     """Never confirmed, or confirmed longer than `months` ago."""
     return last_verified is None or last_verified < stale_since(today, months)
+
+
+def later_verification(stored: date | None, imported: date | None) -> date | None:
+    """The last_verified an import leaves: the later of the stored and the file's date (an
+    empty cell, never confirmed, is the earliest)."""
+    if stored is None:
+        return imported
+    if imported is None:
+        return stored
+    return max(stored, imported)
 
 
 def _stale(today: date, months: int) -> ColumnElement[bool]:

@@ -16,6 +16,11 @@ audit entry for the import (who, file, counts) and one per record (field-level) 
 import changes at most AUDIT_DETAIL_LIMIT records, and raises the catalogue version, so
 that every worker reloads at once.
 
+An import never moves a record's last_verified back (freshness.later_verification): where
+the stored date is later than the file's (an older export imported again), the stored date
+is kept, the plan lists the record under `kept`, and neither the record's changes nor its
+audit entry hold that field.
+
 A curator import never deletes. Records absent from the file stay as they are, unless the
 curator asks to replace the whole catalogue: then they are archived (archived_at set), and
 a later import of the same name and municipality restores them.
@@ -40,6 +45,7 @@ from app.catalogue.csvio import (
     CsvImportError,
     CsvIssue,
 )
+from app.catalogue.freshness import later_verification
 from app.catalogue.models import CatalogueVersion, Initiative, catalogue_key
 from app.catalogue.version import ROW_ID, bump_version, read_version
 from app.core.db import begin_exclusive
@@ -96,13 +102,17 @@ class FieldDiff:
 class Entry:
     """One initiative in the plan: its row in the file (None for one archived because it
     is absent), name, municipality, id in the catalogue (None for a new one) and, for a
-    changed or restored one, the fields that change."""
+    changed or restored one, the fields that change. `kept_verified` is the stored
+    last_verified that stays because the file's (`file_verified`, None when empty) is
+    older."""
 
     row: int | None
     name: str
     municipality: str | None
     id: int | None
     diffs: tuple[FieldDiff, ...] = ()
+    kept_verified: date | None = None
+    file_verified: date | None = None
 
 
 @dataclass
@@ -119,6 +129,10 @@ class Plan:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     samples: dict[str, list[Entry]] = field(default_factory=lambda: {k: [] for k in KINDS})
     records: tuple[str, ...] = ()
+    # The records (of any kind) that keep their later stored last_verified; the first
+    # SAMPLE of them for the page.
+    kept: int = 0
+    kept_samples: list[Entry] = field(default_factory=list)
     # For apply: every entry, and the values to write (not kept for the page).
     _entries: dict[str, list[Entry]] = field(default_factory=lambda: {k: [] for k in KINDS})
     _values: dict[int, tuple[tuple[str, str], tuple[Any, ...]]] = field(default_factory=dict)
@@ -327,6 +341,8 @@ def _compare(session: Session, plan: Plan, parsed: list[Any]) -> None:
     # importing it back leaves such a record's postcode empty.
     hsds_postcode = plan.source != "csv" and "postcode" in columns
     postcode_at = columns.index("postcode") if hsds_postcode else None
+    verified_at = columns.index("last_verified") if "last_verified" in columns else None
+    kept: list[Entry] = []
     for row_no, key, values in parsed:
         name = values[columns.index("name")]
         town = values[columns.index("municipality")] if "municipality" in columns else None
@@ -342,13 +358,24 @@ def _compare(session: Session, plan: Plan, parsed: list[Any]) -> None:
 
             if filled_in_postcode(town, values[postcode_at]):
                 values = (*values[:postcode_at], None, *values[postcode_at + 1 :])
+        in_file: date | None = None
+        stays: date | None = None
+        if verified_at is not None:
+            in_file = values[verified_at]
+            later = later_verification(before["last_verified"], in_file)
+            if later != in_file:
+                stays = later
+                values = (*values[:verified_at], later, *values[verified_at + 1 :])
         diffs = tuple(
             FieldDiff(c, _norm(before[c]), _norm(v))
             for c, v in zip(columns, values, strict=True)
             if not _same(before[c], v)
         )
         kind = "restored" if archived else ("changed" if diffs else "unchanged")
-        _add(plan, kind, Entry(row_no, name, town, id_, diffs))
+        entry = Entry(row_no, name, town, id_, diffs, stays, in_file if stays else None)
+        _add(plan, kind, entry)
+        if stays is not None:
+            kept.append(entry)
         if kind != "unchanged":
             plan._values[id_] = (key, values)
     if plan.replace:
@@ -358,6 +385,9 @@ def _compare(session: Session, plan: Plan, parsed: list[Any]) -> None:
     for kind in KINDS:
         plan._entries[kind].sort(key=lambda e: (e.row is None, e.row or 0, e.id or 0))
         plan.samples[kind] = plan._entries[kind][:SAMPLE]
+    kept.sort(key=lambda e: e.row or 0)
+    plan.kept = len(kept)
+    plan.kept_samples = kept[:SAMPLE]
 
 
 def _add(plan: Plan, kind: str, entry: Entry) -> None:
