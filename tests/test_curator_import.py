@@ -5,11 +5,13 @@ Runs on SQLite and, when a server answers, on PostgreSQL (the db_url fixture).""
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,12 @@ from sqlmodel import Session, col, select
 from app.auth.models import AuditEntry
 from app.catalogue import import_preview
 from app.catalogue.csvio import import_initiatives
+from app.catalogue.freshness import today_in_belgium
 from app.catalogue.models import Initiative
 from app.catalogue.pending_imports import PendingImport
 from app.catalogue.version import read_version
 from app.main import create_app
+from app.web.dates import long_date
 from tests import test_curators
 from tests.test_curators import (
     ADMIN,
@@ -384,3 +388,67 @@ def test_the_confirmation_may_reach_another_app_container(
     assert "Nieuw uit de andere container" in catalogue(site)
     with site.session() as session:  # applied uploads are not kept
         assert session.exec(select(PendingImport)).all() == []
+
+
+def test_an_older_export_imported_again_keeps_the_newer_verification_dates(
+    site: Site, curator: TestClient
+) -> None:
+    # Last month's export, as the curator downloaded it.
+    old_export = curator.get("/beheer/export/initiatieven.csv").text
+    rows = catalogue(site)
+    token = token_of(curator, "/beheer/nagekeken")
+    for name in ("Buurtkoor Zingen", "Wandelclub Samen"):
+        curator.post(f"/beheer/nagekeken/{rows[name].id}", data={"csrf": token, "pagina": "1"})
+    today = today_in_belgium()
+    assert catalogue(site)["Buurtkoor Zingen"].last_verified == today
+    # The old file, with one real change and one date that is later than the stored none.
+    lines = list(csv.DictReader(io.StringIO(old_export)))
+    last_week = today - timedelta(days=7)
+    for line in lines:
+        if line["name"] == "Buurtkoor Zingen":
+            line["elements"] = "meeting;leisure"
+        if line["name"] == "Praatcafé":
+            line["last_verified"] = last_week.isoformat()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(lines[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(lines)
+    r = upload(curator, out.getvalue(), name="vorige-maand.csv")
+    assert r.status_code == 200
+    assert counts(r.text)["Gewijzigd"] == 2, visible_text(r.text)
+    text = visible_text(r.text)
+    assert "Recentere datum ‘Laatst nagekeken’ behouden: 2" in text
+    assert (
+        f"Laatst nagekeken: blijft {long_date(today)} (het bestand geeft "
+        f"{long_date(date(2025, 1, 10))})." in text
+    )
+    assert f"Laatst nagekeken: blijft {long_date(today)} (het bestand geeft geen datum)." in text
+    # The changes listed: Buurtkoor's elements, not its date; Praatcafé's later date.
+    changed = text.split("Gewijzigd: 2", 1)[1]
+    buurtkoor = changed.split("Buurtkoor Zingen · Gent (rij", 1)[1].split("Praatcafé", 1)[0]
+    assert "Werkzame elementen meeting meeting; leisure" in buurtkoor
+    assert "Laatst nagekeken" not in buurtkoor
+    done = confirm(curator, r)
+    assert done.status_code == 200, visible_text(done.text)
+    assert "2 initiatieven hielden hun recentere datum ‘Laatst nagekeken’" in visible_text(
+        done.text
+    )
+    after = catalogue(site)
+    assert after["Buurtkoor Zingen"].last_verified == today
+    assert after["Buurtkoor Zingen"].elements == ["meeting", "leisure"]
+    assert after["Wandelclub Samen"].last_verified == today
+    assert after["Praatcafé"].last_verified == last_week
+    # The audit log holds what changed: no date went back.
+    with Session(site.app.state.engine) as session:
+        entries = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "import_changed")
+        ).all()
+    changes = {e.record_id: e.changes for e in entries}
+    assert changes == {
+        after["Buurtkoor Zingen"].id: [
+            {"field": "elements", "before": ["meeting"], "after": ["meeting", "leisure"]}
+        ],
+        after["Praatcafé"].id: [
+            {"field": "last_verified", "before": None, "after": last_week.isoformat()}
+        ],
+    }

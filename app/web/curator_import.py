@@ -50,6 +50,7 @@ from app.catalogue.import_preview import (
     MAX_BYTES,
     MAX_ROWS,
     SAMPLE,
+    Entry,
     FieldDiff,
     NotApplicable,
     Plan,
@@ -166,6 +167,18 @@ def _diff_rows(diffs: tuple[FieldDiff, ...]) -> list[tuple[str, str, str]]:
     return [(dutch_name(d.column), _shown(d.before), _shown(d.after)) for d in diffs]
 
 
+def _kept_text(e: Entry) -> str:
+    """Why a record's last_verified does not change: the stored date is the later one."""
+    assert e.kept_verified is not None
+    if e.file_verified is None:
+        return _("blijft {kept} (het bestand geeft geen datum).").format(
+            kept=long_date(e.kept_verified)
+        )
+    return _("blijft {kept} (het bestand geeft {older}).").format(
+        kept=long_date(e.kept_verified), older=long_date(e.file_verified)
+    )
+
+
 def kind_titles() -> dict[str, str]:
     return {
         "new": _("Nieuw"),
@@ -206,10 +219,15 @@ def _plan_context(plan: Plan, codes: Codebook, lang: str) -> dict[str, Any]:
         for kind in KINDS
         if kind != "archived" or plan.replace
     ]
+    kept = [
+        {"row": e.row, "name": e.name, "municipality": e.municipality, "text": _kept_text(e)}
+        for e in plan.kept_samples
+    ]
     return {
         "plan": plan,
         "problems": problems,
         "groups": groups,
+        "kept": kept,
         "sample": SAMPLE,
         "hsds": plan.source != "csv",
     }
