@@ -49,6 +49,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(
         f"imported {path}: {result.created} added, {result.updated} updated"
         + (f", {result.archived} archived (not in the file)" if args.replace else "")
+        + (
+            f", {result.kept_verified} kept their later last_verified"
+            if result.kept_verified
+            else ""
+        )
     )
     return 0
 
