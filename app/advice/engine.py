@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
@@ -199,11 +200,13 @@ def resolve_conflicts(
         )
     # A pinned (safety) element is never discouraged, and it ranks above every other
     # element, so that the ranking stays best first with safety at its head.
-    others = [v for e, v in scored.scores.items() if e not in scored.pinned and e in scored.fit]
+    # Pinned elements keep the order of their signs (suicidal thoughts before an acute
+    # crisis), whatever other rules added to their own scores.
+    others = [v for e, v in scored.scores.items() if e in scored.fit or e in scored.pinned]
     lift = max(others, default=0.0) + 1.0
     for n, e in enumerate(scored.pinned):
         scored.discouraged.pop(e, None)
-        scored.scores[e] = max(scored.scores[e], lift + len(scored.pinned) - n - 1)
+        scored.scores[e] = lift + len(scored.pinned) - n - 1
     return resolutions
 
 
@@ -255,8 +258,28 @@ def rank_elements(scored: Scored, knowledge: Knowledge, lang: str) -> list[Eleme
     return ranked
 
 
-def choose_plan(ranked: Sequence[ElementAdvice]) -> list[ElementAdvice]:
-    """The 3-5 elements a professional proposes first: always the head of the ranking."""
+def profile_direction(facts: Facts, knowledge: Knowledge) -> frozenset[str]:
+    """The lead of the profile's direction: what its rule raises most (rules/rules/
+    70_profiles.yaml; e.g. a fixed, meaningful relationship for structural-need-passive)."""
+    rule = knowledge.rules_by_id.get(f"profile-{facts.profile_id}")
+    if rule is None:
+        return frozenset()
+    raised = [(e.weight or 0.0, e.raise_) for e in rule.rule.effects if e.raise_ is not None]
+    top = max((w for w, _ in raised), default=0.0)
+    return frozenset(e.value for w, e in raised if w == top and top > 0)
+
+
+def choose_plan(
+    ranked: Sequence[ElementAdvice], direction: AbstractSet[str] = frozenset()
+) -> list[ElementAdvice]:
+    """The 3-5 elements a professional proposes first: always the head of the ranking.
+
+    `direction`: the lead of the profile's direction (profile_direction). When none is in
+    the plan so far (the literature's weights for the course can fill it), the plan grows
+    to the first of them within the first five, so that the profile's direction
+    is part of what is proposed and two profiles with different directions do not end
+    with the same plan (Machielse & Ariaans 2020; the project's derivation).
+    """
     plan = list(ranked[:PLAN_MIN])
     if not plan:
         return plan
@@ -268,6 +291,11 @@ def choose_plan(ranked: Sequence[ElementAdvice]) -> list[ElementAdvice]:
             break
         plan.append(el)
         groups.add(el.group)
+    if direction and not any(el.id in direction for el in plan):
+        for n, el in enumerate(ranked[len(plan) : PLAN_MAX], start=len(plan)):
+            if el.id in direction:
+                plan = list(ranked[: n + 1])
+                break
     return plan
 
 
@@ -485,7 +513,7 @@ def advise(
     scored = score_rules(facts, knowledge, lang)
     resolutions = resolve_conflicts(scored, facts, knowledge, lang)
     ranked = rank_elements(scored, knowledge, lang)
-    plan = choose_plan(ranked)
+    plan = choose_plan(ranked, profile_direction(facts, knowledge))
     plan_ids = [el.id for el in plan]
     elements = ranked
     order = knowledge.element_order
