@@ -76,7 +76,7 @@ def _fields(r: object) -> list[str]:
         ({**EXAMPLE, "djg6": ["ja", "nee", "ja", "nee", "ja", "soms"]}, "djg6[5]"),
         ({**EXAMPLE, "course": "forever"}, "course"),
         ({**EXAMPLE, "municipality": "x" * 200}, "municipality"),
-        ({**EXAMPLE, "risk_factors": ["none", "poverty"]}, "body"),
+        ({**EXAMPLE, "risk_factors": ["none", "poverty"]}, "risk_factors"),
     ],
 )
 def test_bad_input_names_the_field(client: TestClient, body: dict[str, object], field: str) -> None:
@@ -87,7 +87,9 @@ def test_bad_input_names_the_field(client: TestClient, body: dict[str, object], 
 
 def test_none_with_other_risk_factors_is_explained(client: TestClient) -> None:
     r = client.post("/api/v1/advice", json={**EXAMPLE, "risk_factors": ["none", "poverty"]})
-    assert "risk_factors" in r.json()["detail"][0]["msg"]
+    detail = r.json()["detail"][0]
+    assert detail["field"] == "risk_factors"
+    assert "'none' cannot be combined" in detail["msg"]
 
 
 def test_invalid_json(client: TestClient) -> None:

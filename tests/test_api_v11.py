@@ -45,10 +45,30 @@ def test_age_derives_the_age_group(client: TestClient, age: int, group: str) -> 
     assert advice(client, age=age)["age_group"] == group
 
 
-def test_age_and_group_must_agree(client: TestClient) -> None:
-    response = client.post("/api/v1/advice", json={**BASE, "age": 19, "age_group": "youth"})
+@pytest.mark.parametrize(
+    ("age", "group"), [(19, "youth"), (59, "older"), (60, "adults"), (5, "youth")]
+)
+def test_age_and_group_must_agree(client: TestClient, age: int, group: str) -> None:
+    response = client.post("/api/v1/advice", json={**BASE, "age": age, "age_group": group})
     assert response.status_code == 422
-    assert "age_group" in response.text
+    [detail] = response.json()["detail"]
+    assert detail["field"] == "age"
+    assert f"age_group '{group}'" in detail["msg"]
+
+
+def test_a_mismatched_age_does_not_hide_other_refused_fields(client: TestClient) -> None:
+    body = {**BASE, "age": 12, "age_group": "older", "coping": "sometimes", "extra": 1}
+    response = client.post("/api/v1/advice", json=body)
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["detail"]}
+    assert {"age", "coping", "extra"} <= fields
+
+
+@pytest.mark.parametrize("key", ["dimensions", "risk_factors", "crisis_signs"])
+def test_null_for_an_optional_list_reads_as_none_given(client: TestClient, key: str) -> None:
+    with_null = advice(client, age_group="adults", **{key: None})
+    without = advice(client, age_group="adults")
+    assert with_null == without
 
 
 @pytest.mark.parametrize("age", [-1, 121, 19.5, "19", True])

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.domain.places import load_places
 from app.domain.scales import Djg6Result, score_djg6
@@ -80,21 +88,33 @@ class Intake(BaseModel):
         age = data["age"]
         if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
             return data  # the field validator reports it
+        if data.get("age_group") is None:
+            return {**data, "age_group": age_group_for(age).value}
+        return data  # both given: `age` checks that they agree (_age_fits_group)
+
+    @field_validator("age")
+    @classmethod
+    def _age_fits_group(cls, age: int | None, info: ValidationInfo) -> int | None:
+        """Both given: the age group must be the one the age derives (§2). A field error on
+        `age`, so that the other fields' errors are reported beside it."""
+        given = info.data.get("age_group")
+        if age is None or given is None:
+            return age  # a refused age_group is reported on its own field
         derived = age_group_for(age)
-        given = data.get("age_group")
-        if given is None:
-            return {**data, "age_group": derived.value}
-        if given != derived.value:
+        if given is not derived:
             raise ValueError(
-                f"age_group: '{given}' does not fit age {age} (that is '{derived.value}')"
+                f"does not fit age_group '{given.value}': age {age} is '{derived.value}'"
             )
-        return data
+        return age
 
     # Before validation, so a repeated id does not count against max_length: more
-    # distinct values than exist are still refused.
+    # distinct values than exist are still refused. null reads as an empty list, as the
+    # field's default (a client that sends `"crisis_signs": null` means "none").
     @field_validator("dimensions", "risk_factors", "crisis_signs", mode="before")
     @classmethod
     def _dedupe(cls, values: object) -> object:
+        if values is None:
+            return []
         if not isinstance(values, list):
             return values  # the field's own validation reports it
         try:
@@ -120,11 +140,12 @@ class Intake(BaseModel):
             raise ValueError(f"unknown Flemish or Brussels municipality{hint}")
         return found.name
 
-    @model_validator(mode="after")
-    def _none_is_exclusive(self) -> Intake:
-        if RiskFactor.none in self.risk_factors and len(self.risk_factors) > 1:
-            raise ValueError("risk_factors: 'none' cannot be combined with other risk factors")
-        return self
+    @field_validator("risk_factors")
+    @classmethod
+    def _none_is_exclusive(cls, risks: list[RiskFactor]) -> list[RiskFactor]:
+        if RiskFactor.none in risks and len(risks) > 1:
+            raise ValueError("'none' cannot be combined with other risk factors")
+        return risks
 
 
 @dataclass(frozen=True, slots=True)
