@@ -128,11 +128,15 @@ def check(
     whys = [p.why for p in advice.plan_items]
     assert len(whys) == len(set(whys))
     # offers: deliver an advised element, fit age and group, never only discouraged
+    # DOMAIN.md §6: the risk factors, small_network when isolated, older_age from 75;
+    # general vulnerability with any specific risk factor (the project's reading).
     groups = set(intake.risk_factors) - OPEN_TARGETS
     if intake.socially_isolated:
         groups.add("small_network")
-    if intake.age_group.value == "older":
+    if intake.age is not None and intake.age >= 75:
         groups.add("older_age")
+    if groups:
+        groups.add("general_vulnerability")
     tiers = []
     for offer in [*advice.initiatives, *advice.inspiration]:
         ini = by_id[offer.id]

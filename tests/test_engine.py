@@ -101,7 +101,7 @@ def test_municipality_is_matched_case_insensitively(
 ) -> None:
     intake = Intake.model_validate(
         {
-            "age_group": "older",
+            "age": 80,
             "problem_nature": "situational",
             "wants_contact": True,
             "coping": "passive",

@@ -42,6 +42,13 @@ PERSON = {
 STEPS = ["context", "questions", "course", "dimensions", "risks", "scale", "review"]
 
 
+# Most tests here only read: they share one application and database. The few that save,
+# or count what was saved, take a fresh one (fresh_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def _query(location: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(location).query)
 
@@ -190,7 +197,8 @@ def test_review_lists_answers_with_change_links(client: TestClient) -> None:
 
 
 def test_result_page(client: TestClient) -> None:
-    r = client.get("/advies", params=PERSON)
+    # Telefoonster is meant for older people (older_age) and isolated people.
+    r = client.get("/advies", params={**PERSON, "risk_factors": "older_age"})
     assert r.status_code == 200
     text = r.text
     assert 'id="el-social_cognitive_training"' in text
@@ -200,6 +208,10 @@ def test_result_page(client: TestClient) -> None:
     assert "bewezen effectief" in text and "afgeleid" in text
     assert "Aanbod voor dit plan" in text and "Telefoonster" in text
     assert 'action="/advies/plan.pdf"' in text and 'formaction="/advies/plan-dossier.pdf"' in text
+    # DOMAIN.md §6: without that risk factor (or an age of 75 or more, or isolation) an
+    # offer meant only for those groups is not proposed.
+    r = client.get("/advies", params=PERSON)
+    assert r.status_code == 200 and "Telefoonster" not in r.text
 
 
 def test_safety_signal_comes_first(client: TestClient) -> None:
@@ -261,47 +273,47 @@ def test_plan_html_has_no_personal_identifiers(client: TestClient) -> None:
     assert "Sociaal-cognitieve training" in file_plan and "Cacioppo e.a. 2015" in file_plan
 
 
-def test_nothing_is_stored_without_explicit_save(client: TestClient) -> None:
-    client.get("/advies", params=PERSON)
-    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+def test_nothing_is_stored_without_explicit_save(fresh_client: TestClient) -> None:
+    fresh_client.get("/advies", params=PERSON)
+    with Session(fresh_client.app.state.engine) as s:  # type: ignore[attr-defined]
         assert s.exec(select(SavedIntake)).all() == []
 
 
-def test_save_requires_consent_and_stores_no_free_text(client: TestClient) -> None:
-    refused = client.post("/advies/bewaar", data=PERSON, headers=HX)
+def test_save_requires_consent_and_stores_no_free_text(fresh_client: TestClient) -> None:
+    refused = fresh_client.post("/advies/bewaar", data=PERSON, headers=HX)
     assert "Vink aan" in refused.text
-    ok = client.post("/advies/bewaar", data={**PERSON, "consent": "yes"}, headers=HX)
+    ok = fresh_client.post("/advies/bewaar", data={**PERSON, "consent": "yes"}, headers=HX)
     assert "Bewaard als anoniem record" in ok.text
-    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+    with Session(fresh_client.app.state.engine) as s:  # type: ignore[attr-defined]
         (record,) = s.exec(select(SavedIntake)).all()
     assert record.profile == "structural-no_need-passive"
     assert record.municipality == "Gent" and len(record.month) == 7
     assert record.advised[0] == "social_cognitive_training"
 
 
-def test_cross_site_post_is_refused(client: TestClient) -> None:
-    r = client.post(
+def test_cross_site_post_is_refused(fresh_client: TestClient) -> None:
+    r = fresh_client.post(
         "/advies/bewaar",
         data={**PERSON, "consent": "yes"},
         headers={"Sec-Fetch-Site": "cross-site"},
     )
     assert r.status_code == 403 and "Verzoek geweigerd" in r.text
-    r = client.post(
+    r = fresh_client.post(
         "/advies/bewaar",
         data={**PERSON, "consent": "yes"},
         headers={"Origin": "https://evil.example"},
     )
     assert r.status_code == 403
-    r = client.post(
+    r = fresh_client.post(
         "/api/v1/advice", json={"age_group": "older"}, headers={"Origin": "https://evil.example"}
     )
     assert r.status_code == 403 and "CSRF" in r.json()["detail"]
-    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+    with Session(fresh_client.app.state.engine) as s:  # type: ignore[attr-defined]
         assert s.exec(select(SavedIntake)).all() == []
 
 
-def test_same_origin_post_is_accepted(client: TestClient) -> None:
-    r = client.post(
+def test_same_origin_post_is_accepted(fresh_client: TestClient) -> None:
+    r = fresh_client.post(
         "/advies/bewaar",
         data={**PERSON, "consent": "yes"},
         headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},

@@ -46,7 +46,11 @@ DISCOURAGED_PENALTY = 1.5
 
 # An initiative's risk factors name the groups it is meant for (DOMAIN.md §6); these
 # ids restrict nobody.
-OPEN_TARGETS = frozenset({"none", "other", "general_vulnerability"})
+OPEN_TARGETS = frozenset({"none", "other"})
+# Risk factors that make a person belong to "general vulnerability" as well: any specific
+# one (an offer for vulnerable people in general fits someone with, say, poverty or a
+# disability, not someone with no risk factor at all).
+GENERAL = "general_vulnerability"
 
 PLACE_ORDER = {"municipality": 0, "region": 1, "flanders": 2}
 
@@ -89,14 +93,14 @@ def _resolve(places: Places, name: str | None) -> Municipality | None:
 
 
 def person_groups(req: MatchRequest) -> frozenset[str]:
-    """The target groups a person belongs to (DOMAIN.md §6)."""
+    """The target groups a person belongs to (DOMAIN.md §6): their risk factors (an age of
+    75 or more already added older_age, intake.derive_facts), a small network when they are
+    socially isolated, and general vulnerability with any specific risk factor."""
     groups = set(req.risk_factors) - OPEN_TARGETS
     if req.socially_isolated:
         groups.add("small_network")
-    if req.age_group == "older":
-        # An offer for "ouderen" (older_age) fits everyone in the older age group; the
-        # persona's 75+ threshold shapes the advice, not who may join an offer.
-        groups.add("older_age")
+    if groups:
+        groups.add(GENERAL)
     return frozenset(groups)
 
 
