@@ -41,6 +41,12 @@ PERSON: list[tuple[str, str]] = [
 ANSWER_FIELDS = set(ALL_FIELDS)
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 class _Page(HTMLParser):
     """The addresses a page can send a browser to, and its forms with their fields."""
 

@@ -25,6 +25,12 @@ FULL = {
 }
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def test_issue_example_returns_ranked_explained_advice(client: TestClient) -> None:
     r = client.post("/api/v1/advice", json=EXAMPLE)
     assert r.status_code == 200

@@ -11,6 +11,12 @@ HELPLINES = {"Zelfmoordlijn 1813", "Tele-Onthaal 106", "Awel 102"}
 BASE = {"problem_nature": "situational", "wants_contact": True, "coping": "passive"}
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def advice(client: TestClient, **body: Any) -> dict[str, Any]:
     response = client.post("/api/v1/advice", json={**BASE, **body})
     assert response.status_code == 200, response.text

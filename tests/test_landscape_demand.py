@@ -26,6 +26,12 @@ from app.landscape.view import BANDS
 SEED = REPO_ROOT.parent / "shared" / "seed" / "000_b5ee9f57acd9ced1.txt"
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def _csv(text: str) -> dict[str, dict[str, str]]:
     return {r["band"]: r for r in csv.DictReader(io.StringIO(text))}
 

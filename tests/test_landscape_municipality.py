@@ -35,6 +35,12 @@ FORM_FIELDS = (
 Params = list[tuple[str, str | int | float | bool | None]]
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def form(**chosen: str) -> Params:
     """The query string of the filter form with these fields filled in, the rest empty."""
     return [(name, chosen.get(name, "")) for name in FORM_FIELDS]

@@ -6,11 +6,18 @@ import csv
 import io
 import xml.etree.ElementTree as ET
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import CATALOGUE_CSV
 
 HX = {"HX-Request": "true"}
+
+
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
 
 
 def test_dashboard_shows_matrix_gaps_and_charts(client: TestClient) -> None:

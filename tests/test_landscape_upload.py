@@ -19,6 +19,12 @@ from app.domain.vocabulary import INITIATIVE_FACETS
 from tests.conftest import CATALOGUE_CSV
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def _upload(client: TestClient, body: str | bytes, name: str = "eigen.csv") -> str:
     data = body.encode("utf-8") if isinstance(body, str) else body
     r = client.post("/landschap/upload", files={"file": (name, data, "text/csv")})

@@ -32,6 +32,12 @@ FACETS = (
 )
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 @pytest.fixture
 def spec(client: TestClient) -> dict[str, Any]:
     r = client.get("/openapi.json")

@@ -54,6 +54,12 @@ CLIENTS = {"maria": MARIA, "student": STUDENT, "jos": JOS}
 NETWORK_ELEMENTS = {"meeting", "social_networks", "social_activities"}
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 # --- a small DOM over html.parser, enough to read the page as a tree -------------------
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
