@@ -36,11 +36,17 @@ def test_first_load_is_light_and_local(
     def remember(request: Request) -> None:
         requests.append(request)
 
+    finished: list[str] = []
     page.on("request", remember)
+    page.on("requestfinished", lambda request: finished.append(request.url))
     response = page.goto(url)
     assert response is not None and response.ok, f"{url}: {response and response.status}"
-    page.wait_for_load_state("networkidle")
     expect(page.locator("h1")).to_be_visible()
+    # The one request after `load` is the icon the page names: waiting for it, instead of
+    # for "networkidle" (500 ms without a request), saves half a second a page.
+    icon = page.locator("link[rel=icon]").first.get_attribute("href")
+    while icon is not None and not any(address.endswith(icon) for address in finished):
+        page.wait_for_event("requestfinished")
 
     foreign = [r.url for r in requests if urlsplit(r.url).hostname != ALLOWED_HOST]
     assert not foreign, f"{name}: requests to other hosts: {foreign}"
