@@ -134,12 +134,34 @@ def test_the_format_checker_is_armed() -> None:
 # --- fixtures ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def hsds_client(client: TestClient) -> TestClient:
-    """The app with the shipped catalogue and three initiatives with referral details."""
+def _with_extra(client: TestClient) -> TestClient:
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
         import_initiatives(session, EXTRA_CSV)
     return client
+
+
+@pytest.fixture(scope="module")
+def _shared_hsds_client(_module_client: TestClient) -> TestClient:
+    return _with_extra(_module_client)
+
+
+@pytest.fixture
+def hsds_client(_shared_hsds_client: TestClient) -> TestClient:
+    """The app with the shipped catalogue and three initiatives with referral details,
+    shared by the tests that only read (see shared_client)."""
+    _shared_hsds_client.cookies.clear()
+    return _shared_hsds_client
+
+
+@pytest.fixture
+def client(hsds_client: TestClient) -> TestClient:
+    return hsds_client
+
+
+@pytest.fixture
+def fresh_hsds_client(fresh_client: TestClient) -> TestClient:
+    """As hsds_client, on a database of its own: for the tests that change the catalogue."""
+    return _with_extra(fresh_client)
 
 
 def _session(client: TestClient) -> Session:
@@ -680,9 +702,9 @@ def test_filter_on_a_taxonomy_term(hsds_client: TestClient, knowledge: Any) -> N
     assert with_goal["total_items"] == sum(1 for r in rows if r.goal or r.partners or r.evaluation)
 
 
-def test_filter_modified_after(hsds_client: TestClient) -> None:
+def test_filter_modified_after(fresh_hsds_client: TestClient) -> None:
     later = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
-    with _session(hsds_client) as session:
+    with _session(fresh_hsds_client) as session:
         session.exec(  # type: ignore[call-overload]
             update(Initiative)
             .where(Initiative.name == "Wandelclub Aartselaar")  # type: ignore[arg-type]
@@ -690,16 +712,19 @@ def test_filter_modified_after(hsds_client: TestClient) -> None:
         )
         session.commit()
     assert [
-        s["name"] for s in _page(hsds_client, modified_after="2031-05-01T00:00:00Z")["contents"]
+        s["name"]
+        for s in _page(fresh_hsds_client, modified_after="2031-05-01T00:00:00Z")["contents"]
     ] == ["Wandelclub Aartselaar"]
     # 14:00 in Brussels summer time is 12:00 UTC: "on or after" includes it.
-    assert _page(hsds_client, modified_after="2031-05-01T14:00:00+02:00")["total_items"] == 1
-    assert _page(hsds_client, modified_after="2031-05-01T14:00:01+02:00")["total_items"] == 0
-    assert _page(hsds_client, modified_after="2031-05-01")["total_items"] == 1  # a date: 00:00
-    assert _page(hsds_client, modified_after="2000-01-01")["total_items"] == 22
+    assert _page(fresh_hsds_client, modified_after="2031-05-01T14:00:00+02:00")["total_items"] == 1
+    assert _page(fresh_hsds_client, modified_after="2031-05-01T14:00:01+02:00")["total_items"] == 0
+    assert (
+        _page(fresh_hsds_client, modified_after="2031-05-01")["total_items"] == 1
+    )  # a date: 00:00
+    assert _page(fresh_hsds_client, modified_after="2000-01-01")["total_items"] == 22
     # The calendar's ends do not fail.
-    assert _page(hsds_client, modified_after="9999-12-31T23:00:00-05:00")["total_items"] == 0
-    assert _page(hsds_client, modified_after="0001-01-01T00:00:00+05:00")["total_items"] == 22
+    assert _page(fresh_hsds_client, modified_after="9999-12-31T23:00:00-05:00")["total_items"] == 0
+    assert _page(fresh_hsds_client, modified_after="0001-01-01T00:00:00+05:00")["total_items"] == 22
 
 
 def test_one_service_by_its_id(hsds_client: TestClient) -> None:
@@ -729,13 +754,13 @@ def test_other_hsds_paths_are_json_404s(client: TestClient) -> None:
         assert (r.status_code, r.json()) == (404, {"detail": "no such HSDS resource"}), path
 
 
-def test_a_new_initiative_is_found_by_its_id(hsds_client: TestClient) -> None:
+def test_a_new_initiative_is_found_by_its_id(fresh_hsds_client: TestClient) -> None:
     """The UUID index grows with the catalogue."""
-    hsds_client.get(f"{SERVICES}/{hsds.service_uuid(1)}")  # the index is built
-    with _session(hsds_client) as session:
+    fresh_hsds_client.get(f"{SERVICES}/{hsds.service_uuid(1)}")  # the index is built
+    with _session(fresh_hsds_client) as session:
         import_initiatives(session, "name,municipality\nNieuw praatcafé,Gent\n")
-    newest = _page(hsds_client, search="Nieuw praatcafé")["contents"][0]
-    assert hsds_client.get(f"{SERVICES}/{newest['id']}").json()["name"] == "Nieuw praatcafé"
+    newest = _page(fresh_hsds_client, search="Nieuw praatcafé")["contents"][0]
+    assert fresh_hsds_client.get(f"{SERVICES}/{newest['id']}").json()["name"] == "Nieuw praatcafé"
 
 
 def test_taxonomies_and_terms(client: TestClient, knowledge: Any) -> None:
