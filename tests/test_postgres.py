@@ -67,7 +67,7 @@ def test_seed_advice_and_export_on_postgres(pg_url: str) -> None:
         r = client.post(
             "/api/v1/advice",
             json={
-                "age_group": "older",
+                "age": 80,  # 75+: older_age, so Gent's offers for older people fit (§6)
                 "problem_nature": "situational",
                 "wants_contact": True,
                 "coping": "passive",

@@ -201,8 +201,10 @@ def resolve_conflicts(
     # A pinned (safety) element is never discouraged, and it ranks above every other
     # element, so that the ranking stays best first with safety at its head.
     # Pinned elements keep the order of their signs (suicidal thoughts before an acute
-    # crisis), whatever other rules added to their own scores.
-    others = [v for e, v in scored.scores.items() if e in scored.fit or e in scored.pinned]
+    # crisis): each is set one step above the next, the last one step above every other
+    # element, whatever other rules added to their own scores (which would also raise the
+    # bar the plan's other elements are measured against).
+    others = [v for e, v in scored.scores.items() if e not in scored.pinned and e in scored.fit]
     lift = max(others, default=0.0) + 1.0
     for n, e in enumerate(scored.pinned):
         scored.discouraged.pop(e, None)
@@ -270,15 +272,18 @@ def profile_direction(facts: Facts, knowledge: Knowledge) -> frozenset[str]:
 
 
 def choose_plan(
-    ranked: Sequence[ElementAdvice], direction: AbstractSet[str] = frozenset()
+    ranked: Sequence[ElementAdvice],
+    direction: AbstractSet[str] = frozenset(),
+    crisis: bool = False,
 ) -> list[ElementAdvice]:
     """The 3-5 elements a professional proposes first: always the head of the ranking.
 
     `direction`: the lead of the profile's direction (profile_direction). When none is in
-    the plan so far (the literature's weights for the course can fill it), the plan grows
-    to the first of them within the first five, so that the profile's direction
-    is part of what is proposed and two profiles with different directions do not end
-    with the same plan (Machielse & Ariaans 2020; the project's derivation).
+    the plan (the literature's weights for the course can fill it) and the next element
+    is one, it joins, so that the profile's direction is part of what is proposed and two
+    profiles with different directions do not end with the same plan (Machielse &
+    Ariaans 2020; the project's derivation). Not when another rule lowered it (the
+    person's situation argues against it), and not in a crisis (safety first).
     """
     plan = list(ranked[:PLAN_MIN])
     if not plan:
@@ -291,11 +296,16 @@ def choose_plan(
             break
         plan.append(el)
         groups.add(el.group)
-    if direction and not any(el.id in direction for el in plan):
-        for n, el in enumerate(ranked[len(plan) : PLAN_MAX], start=len(plan)):
-            if el.id in direction:
-                plan = list(ranked[: n + 1])
-                break
+    if (
+        direction
+        and not crisis
+        and len(plan) < min(PLAN_MAX, len(ranked))
+        and not any(el.id in direction for el in plan)
+    ):
+        candidate = ranked[len(plan)]
+        lowered = any(r.effect == "lower" for r in candidate.reasons)
+        if candidate.id in direction and not lowered:
+            plan.append(candidate)
     return plan
 
 
@@ -513,7 +523,7 @@ def advise(
     scored = score_rules(facts, knowledge, lang)
     resolutions = resolve_conflicts(scored, facts, knowledge, lang)
     ranked = rank_elements(scored, knowledge, lang)
-    plan = choose_plan(ranked, profile_direction(facts, knowledge))
+    plan = choose_plan(ranked, profile_direction(facts, knowledge), crisis=bool(scored.pinned))
     plan_ids = [el.id for el in plan]
     elements = ranked
     order = knowledge.element_order

@@ -222,10 +222,10 @@ class CatalogueIndex:
         self.risk_factors = SetField(list(map(attrgetter("risk_factors"), records)))
         self.prevention_levels = SetField(list(map(attrgetter("prevention_levels"), records)))
 
-        # Each record's elements in the order its frozenset iterates them (the order in
-        # which matching adds up their weights: float sums depend on it), worked out once
-        # per set object (one object iterates in one order, two equal sets need not);
-        # objects with the same order share a column of the table. Row j holds the code
+        # Each record's elements in sorted order (the order in which matching adds up their
+        # weights: float sums depend on it, and a set's own iteration order would change
+        # with PYTHONHASHSEED), worked out once per set object; equal sets share a column
+        # of the table. Row j holds the code
         # of each column's j-th element, or len(codes) when it has fewer; element_set is
         # each record's column, and element_order/element_starts list each column's records.
         codes = self.elements.codes
@@ -235,7 +235,7 @@ class CatalogueIndex:
         ordered: dict[tuple[int, ...], int] = {}
         column = np.fromiter(
             (
-                ordered.setdefault(tuple(codes[e] for e in elements[i]), len(ordered))
+                ordered.setdefault(tuple(codes[e] for e in sorted(elements[i])), len(ordered))
                 for i in first.tolist()
             ),
             dtype=np.int64,

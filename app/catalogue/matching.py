@@ -280,7 +280,7 @@ def _select_indexed(ask: _Ask, index: CatalogueIndex) -> tuple[list[Entry], list
     region, Flanders) until there are enough, inspiration by element set in order of the
     best score a set allows, until no set left can beat the ones found. The scores are
     computed with the same float operations in the same order as _fit (element weights in
-    each record's own order), so they are equal to its scores bit for bit and ties break
+    sorted order), so they are equal to its scores bit for bit and ties break
     the same way. Only the records selected become Python entries.
     """
     view = _View(ask, index)
@@ -777,7 +777,7 @@ def _fit(
     """Fit score of one offer; with phrasing, also the reasons in words."""
     why: list[str] = []
     score = 0.0
-    for e in ini.elements:
+    for e in sorted(ini.elements):  # a fixed order: float sums depend on it
         if e in req.element_scores:
             weight = PLAN_WEIGHT if e in plan else OTHER_WEIGHT
             score += weight * req.element_scores[e] / top
