@@ -99,10 +99,33 @@ def outcome(result: ImportResult) -> tuple[int, int, int, list[str]]:
 # --- the list pages in the database ----------------------------------------------------
 
 
-@pytest.fixture
-def api(db_url: str, engine: Engine) -> Iterator[TestClient]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def api_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database of 95 initiatives per kind, for the list tests: they only read."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("scale-api") / "scale.db")
+        _load_for_api(url)
+        yield url
+        return
+    with test_postgres.scratch_database() as url:
+        _load_for_api(url)
+        yield url
+
+
+def _load_for_api(url: str) -> None:
+    engine = make_engine(url)
+    init_db(engine)
     load(engine, catalogue_csv(95))
-    app = create_app(Settings(database_url=db_url, seed_catalogue=False))
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def api(api_db_url: str) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=api_db_url, seed_catalogue=False))
     with TestClient(app) as client:
         yield client
 
@@ -140,10 +163,10 @@ def test_pages_cover_the_catalogue_once_in_id_order(api: TestClient) -> None:
     ],
 )
 def test_filtered_pages_are_what_the_old_list_gave(
-    api: TestClient, db_url: str, query: dict[str, Any]
+    api: TestClient, api_db_url: str, query: dict[str, Any]
 ) -> None:
     got = api.get("/api/v1/initiatives", params=query).json()
-    engine = make_engine(db_url)
+    engine = make_engine(api_db_url)
     try:
         with Session(engine) as session:
             total, items = legacy_catalogue.list_initiatives(session, **query)
