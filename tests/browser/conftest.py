@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, sync_playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -40,6 +40,18 @@ TIMEOUT_MS = 10_000
 
 
 _PAGE_WEIGHTS: dict[str, int] = {}
+# Screenshots for a person to look at are kept only where SHOTS_DIR names a folder: nothing
+# asserts on them, and a full-page one costs a few tenths of a second.
+SHOTS_DIR = os.environ.get("SHOTS_DIR", "")
+
+
+def keep_screenshot(target: Page | Locator, folder: str, name: str, **options: Any) -> None:
+    """Save a screenshot of a page or an element as SHOTS_DIR/folder/name, if SHOTS_DIR is set."""
+    if not SHOTS_DIR:
+        return
+    path = Path(SHOTS_DIR) / folder
+    path.mkdir(parents=True, exist_ok=True)
+    target.screenshot(path=str(path / name), **options)
 
 
 def chromium_available() -> bool:

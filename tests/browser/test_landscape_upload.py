@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-SHOTS = Path("/tmp/shots/upload")
+from tests.browser.conftest import keep_screenshot
+
 OWN_ROWS = [
     {
         "Naam": "Babbelbox Westerlo",
@@ -62,7 +63,6 @@ def _own_bytes() -> bytes:
 def test_template_upload_and_analysis(
     new_context: Callable[..., BrowserContext], width: int, tmp_path: Path
 ) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = new_context(viewport={"width": width, "height": 900}, accept_downloads=True).new_page()
     page.goto("/landschap")
     with page.expect_download() as info:
@@ -87,7 +87,7 @@ def test_template_upload_and_analysis(
     expect(page.locator(".summary")).to_contain_text("2 van 2 initiatieven")
     expect(page.locator("table.matrix")).to_contain_text("Huisbezoek aan ouderen")
     expect(page.locator("#gaps")).to_be_visible()
-    page.screenshot(path=str(SHOTS / f"analysis-{width}.png"), full_page=False)
+    keep_screenshot(page, "upload", f"analysis-{width}.png")
 
     # The filters work on the uploaded rows.
     page.locator("#f-age_groups").select_option("older")
@@ -103,7 +103,8 @@ def test_template_upload_and_analysis(
     expect(page.locator("#crosstab-summary")).to_be_visible()
     expect(page.locator("table.crosstab")).to_contain_text("1 (100,0%)")
     expect(page.locator(".summary")).to_contain_text("1 van 2 initiatieven")
-    page.locator("#crosstab").screenshot(path=str(SHOTS / f"crosstab-{width}.png"))
+    expect(page.locator("#crosstab")).to_be_visible()
+    keep_screenshot(page.locator("#crosstab"), "upload", f"crosstab-{width}.png")
     _no_overflow(page)
 
     # The language switch posts the rows along: the same analysis, in English.
@@ -116,18 +117,18 @@ def test_template_upload_and_analysis(
 def test_codebook_from_the_upload_section(
     new_context: Callable[..., BrowserContext], width: int
 ) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = new_context(viewport={"width": width, "height": 900}).new_page()
     page.goto("/landschap")
     page.locator("#codebook-link").click()
     expect(page.locator("h1")).to_have_text("Codeboek voor een eigen bevraging")
     expect(page.locator("#column-age_groups")).to_contain_text("Leeftijdsgroepen")
     expect(page.locator("#code-age_groups-older")).to_contain_text("Ouderen (60+)")
-    page.screenshot(path=str(SHOTS / f"codebook-{width}.png"), full_page=False)
+    keep_screenshot(page, "upload", f"codebook-{width}.png")
     from tests.browser.test_accessibility import assert_accessible
 
     assert_accessible(page)
-    page.locator("#codes-elements").screenshot(path=str(SHOTS / f"codebook-elements-{width}.png"))
+    expect(page.locator("#codes-elements")).to_be_visible()
+    keep_screenshot(page.locator("#codes-elements"), "upload", f"codebook-elements-{width}.png")
     _no_overflow(page)
 
 
@@ -149,7 +150,8 @@ def test_nothing_wider_than_a_small_phone_after_an_upload_error(
     expect(page.locator("#upload-errors")).to_contain_text(
         "Rij 2, kolom ‘Leeftijdsgroepen’: ‘pubers’ is geen gekende waarde"
     )
-    page.locator("#upload").screenshot(path=str(SHOTS / "error-360.png"))
+    expect(page.locator("#upload")).to_be_visible()
+    keep_screenshot(page.locator("#upload"), "upload", "error-360.png")
     _no_overflow(page)
     # The analysis of a good file is no wider either.
     page.locator("#f-file").set_input_files(
