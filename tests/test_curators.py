@@ -38,7 +38,7 @@ from app.core.config import REPO_ROOT, Settings
 from app.core.db import make_engine
 from app.main import create_app
 from tests.test_migrations import assert_curator_revision_keeps_the_catalogue
-from tests.test_postgres import scratch_database
+from tests.test_postgres import scratch_schema
 
 SECRET = "test-secret-key-for-curator-sessions"
 ADMIN = ("beheer@gemeente.be", "lang genoeg wachtwoord 1")
@@ -54,11 +54,11 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database: an SQLite file, or a new PostgreSQL database dropped afterwards."""
+    """A fresh database: an SQLite file, or a new PostgreSQL schema dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'curators.db'}"
         return
-    with scratch_database("ezw_cur") as url:
+    with scratch_schema("ezw_cur") as url:
         yield url
 
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,6 +53,29 @@ def scratch_database(prefix: str = "ezw_test") -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def scratch_schema(prefix: str = "ezw_test") -> Iterator[str]:
+    """As scratch_database, but a new schema (search_path) in BASE_URL's database: a tenth
+    of the cost of CREATE DATABASE, for tests that need no database of their own."""
+    if not BASE_URL:
+        pytest.skip("TEST_POSTGRES_URL is empty")
+    admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    except Exception as exc:  # no server here
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
+    separator = "&" if "?" in BASE_URL else "?"
+    try:
+        yield f"{BASE_URL}{separator}options={quote(f'-csearch_path={name}')}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
 
 
