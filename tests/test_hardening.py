@@ -38,7 +38,8 @@ SECURITY_HEADERS = {
 
 
 # The tests here only read, or write what no other test counts: they share one application
-# and database. The one that counts the saved records takes a fresh one (fresh_client).
+# and database. The one that counts the saved records takes a fresh one (fresh_client). The
+# shared one's saves (a few) count towards one save limit (save_limit_per_client a minute).
 @pytest.fixture
 def client(shared_client: TestClient) -> TestClient:
     return shared_client
