@@ -40,6 +40,13 @@ DANGEROUS = [c for c in FORMULA_STARTS]
 VISIBLE = [c for c in DANGEROUS if c not in "\t\r"]
 
 
+# The tests that take `client` only read: they share one application and database
+# (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def _payloads(first: str) -> list[str]:
     return [f"{first}SUM(A1)", f"{first}cmd|' /C calc'!A0", f"'{first}x", f"''{first}x", first]
 
