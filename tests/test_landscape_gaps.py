@@ -25,6 +25,13 @@ from app.landscape.wording import count_phrase
 DIMENSION_LIST = "sociale, emotionele, existentiële of collectieve eenzaamheid"
 
 
+# The tests that take `client` only read: they share one application and database
+# (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 def rec(i: int, **kw: Any) -> InitiativeRecord:
     """One initiative; keyword arguments replace the defaults below."""
     fields: dict[str, Any] = {

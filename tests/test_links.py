@@ -15,6 +15,12 @@ PAGES = [
 ]
 
 
+# The tests here only read: they share one application and database (shared_client).
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_no_link_carries_the_host_header(client: TestClient, path: str) -> None:
     response = client.get(path, headers={"Host": "evil.example"})
