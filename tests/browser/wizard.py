@@ -68,6 +68,7 @@ class Person:
 
 OLDER_STRUCTURAL = Person(
     age_group="older",
+    age="81",  # 75+: older_age, so Gent's offers for older people fit (DOMAIN.md §6)
     municipality="Gent",
     problem_nature="structural",
     wants_contact="false",
