@@ -125,10 +125,15 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url)
 
 
+@contextmanager
+def _app_client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        yield c
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with _app_client(settings) as c:
         yield c
 
 
@@ -136,8 +141,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def fresh_client(settings: Settings) -> Iterator[TestClient]:
     """What `client` is, under the name that modules whose `client` is `shared_client` use
     for the tests that write, or count what was written."""
-    app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with _app_client(settings) as c:
         yield c
 
 
@@ -145,10 +149,11 @@ def fresh_client(settings: Settings) -> Iterator[TestClient]:
 def _module_client(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    with database_for(request, tmp_path_factory.mktemp("shared"), "ezw_m") as url:
-        app = create_app(Settings(database_url=url))
-        with TestClient(app, raise_server_exceptions=False) as c:
-            yield c
+    with (
+        database_for(request, tmp_path_factory.mktemp("shared"), "ezw_m") as url,
+        _app_client(Settings(database_url=url)) as c,
+    ):
+        yield c
 
 
 @pytest.fixture

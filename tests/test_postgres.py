@@ -9,9 +9,9 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -35,48 +35,44 @@ pytestmark = pytest.mark.postgres
 
 
 @contextmanager
-def scratch_database(prefix: str = "ezw_test") -> Iterator[str]:
-    """The URL of a new PostgreSQL database on BASE_URL's server, dropped afterwards; the
-    test is skipped when no server answers (or TEST_POSTGRES_URL is empty)."""
-    if not BASE_URL:
-        pytest.skip("TEST_POSTGRES_URL is empty")
-    admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server here
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    try:
-        yield BASE_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
-def scratch_schema(prefix: str = "ezw_test") -> Iterator[str]:
-    """As scratch_database, but a new schema (search_path) in BASE_URL's database: a tenth
-    of the cost of CREATE DATABASE, for tests that need no database of their own."""
+def _scratch(kind: str, prefix: str, url_for: Callable[[str], str]) -> Iterator[str]:
+    """A new PostgreSQL DATABASE or SCHEMA on BASE_URL's server, dropped afterwards; the test
+    is skipped when no server answers (or TEST_POSTGRES_URL is empty)."""
     if not BASE_URL:
         pytest.skip("TEST_POSTGRES_URL is empty")
     admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    drop = f'DROP {kind} IF EXISTS "{name}" ' + (
+        "WITH (FORCE)" if kind == "DATABASE" else "CASCADE"
+    )
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+            conn.execute(text(f'CREATE {kind} "{name}"'))
     except Exception as exc:  # no server here
         admin.dispose()
         pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    separator = "&" if "?" in BASE_URL else "?"
     try:
-        yield f"{BASE_URL}{separator}options={quote(f'-csearch_path={name}')}"
+        yield url_for(name)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            conn.execute(text(drop))
         admin.dispose()
+
+
+def scratch_database(prefix: str = "ezw_test") -> AbstractContextManager[str]:
+    """The URL of a new database on BASE_URL's server, dropped afterwards."""
+    return _scratch("DATABASE", prefix, lambda name: BASE_URL.rsplit("/", 1)[0] + f"/{name}")
+
+
+def scratch_schema(prefix: str = "ezw_test") -> AbstractContextManager[str]:
+    """As scratch_database, but a new schema (search_path) in BASE_URL's database: a tenth
+    of the cost of CREATE DATABASE, for tests that need no database of their own."""
+    separator = "&" if "?" in BASE_URL else "?"
+    return _scratch(
+        "SCHEMA",
+        prefix,
+        lambda name: f"{BASE_URL}{separator}options={quote(f'-csearch_path={name}')}",
+    )
 
 
 @pytest.fixture
