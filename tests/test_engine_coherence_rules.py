@@ -61,7 +61,8 @@ def test_the_profile_direction_joins_the_plan_only_as_the_next_element_outside_a
         intake, advice = _advise(knowledge, body)
         lead = profile_direction(derive_facts(intake), knowledge)
         assert lead, intake
-        natural = [e.id for e in choose_plan(advice.elements)]
+        crisis = bool(body.get("crisis_signs"))
+        natural = [e.id for e in choose_plan(advice.elements, crisis=crisis)]
         assert advice.plan == [e.id for e in advice.elements][: len(advice.plan)]
         assert 3 <= len(advice.plan) <= PLAN_MAX
         if advice.plan == natural:
@@ -72,7 +73,7 @@ def test_the_profile_direction_joins_the_plan_only_as_the_next_element_outside_a
         added = advice.elements[len(natural)]
         assert added.id in lead and not lead & set(natural), body
         assert all(r.effect != "lower" for r in added.reasons), body
-        assert not body.get("crisis_signs"), body
+        assert not crisis, body
     assert joined, "the lead never joined: the property checks nothing"
 
 
@@ -96,6 +97,7 @@ def test_a_crisis_keeps_mindfulness_out_of_the_plan_and_orders_safety_by_sign(
             continue
         _, advice = _advise(knowledge, body)
         assert "mindfulness" not in advice.plan, body
+        assert len(advice.plan) == 3, (body, advice.plan)  # safety first, kept short
         if len(body["crisis_signs"]) == 2:
             assert advice.plan[:2] == ["psychological_intervention", "health_welfare_care"]
 
@@ -120,6 +122,24 @@ def test_an_acute_crisis_names_1813_for_thoughts_of_suicide(knowledge: Knowledge
         ) in first.text
 
 
+def test_a_crisis_asks_about_suicide_exactly_once(knowledge: Knowledge) -> None:
+    """The question comes from ask-suicidality (severe or existential, DOMAIN.md), else in
+    an acute crisis from crisis-ask-suicidality; not when the thoughts are known."""
+    seen = set()
+    for body in space():
+        if "acute_crisis" not in body.get("crisis_signs", []):
+            continue
+        _, advice = _advise(knowledge, body)
+        ids = [s.id for s in advice.signals]
+        asks = {"ask-suicidality", "crisis-ask-suicidality"} & set(ids)
+        if "suicidal_thoughts" in body["crisis_signs"]:
+            assert not asks and "crisis-suicide" in ids, body
+        else:
+            assert len(asks) == 1, (body, ids)
+            seen |= asks
+    assert seen == {"ask-suicidality", "crisis-ask-suicidality"}
+
+
 def test_emotional_loneliness_alone_keeps_group_activities_out_of_the_plan(
     knowledge: Knowledge,
 ) -> None:
@@ -131,6 +151,8 @@ def test_emotional_loneliness_alone_keeps_group_activities_out_of_the_plan(
             continue  # the scale found social loneliness too
         assert "social_activities" not in advice.plan, body
         assert "meeting" not in advice.plan, body
+        if "lonely-with-network" in [s.id for s in advice.signals]:
+            assert "social_networks" not in advice.plan, body
 
 
 @pytest.mark.parametrize("small_network", ["risk_factor", "isolated"])

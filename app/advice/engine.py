@@ -283,10 +283,13 @@ def choose_plan(
     is one, it joins, so that the profile's direction is part of what is proposed and two
     profiles with different directions do not end with the same plan (Machielse &
     Ariaans 2020; the project's derivation). Not when another rule lowered it (the
-    person's situation argues against it), and not in a crisis (safety first).
+    person's situation argues against it).
+
+    `crisis` (a pinned safety element): the plan is the first three, nothing more.
     """
     plan = list(ranked[:PLAN_MIN])
-    if not plan:
+    if not plan or crisis:
+        # In a crisis the plan stays short: safety first, then the two best elements.
         return plan
     top = ranked[0].score
     groups = {el.group for el in plan}
