@@ -199,11 +199,10 @@ def resolve_conflicts(
             )
         )
     # A pinned (safety) element is never discouraged, and it ranks above every other
-    # element, so that the ranking stays best first with safety at its head.
-    # Pinned elements keep the order of their signs (suicidal thoughts before an acute
-    # crisis): each is set one step above the next, the last one step above every other
-    # element, whatever other rules added to their own scores (which would also raise the
-    # bar the plan's other elements are measured against).
+    # element, so that the ranking stays best first with safety at its head. Pinned
+    # elements keep the order of their signs (suicidal thoughts before an acute crisis):
+    # each is one step above the next, the last one step above every other element,
+    # whatever other rules added to their own scores.
     others = [v for e, v in scored.scores.items() if e not in scored.pinned and e in scored.fit]
     lift = max(others, default=0.0) + 1.0
     for n, e in enumerate(scored.pinned):
@@ -301,7 +300,6 @@ def choose_plan(
         groups.add(el.group)
     if (
         direction
-        and not crisis
         and len(plan) < min(PLAN_MAX, len(ranked))
         and not any(el.id in direction for el in plan)
     ):

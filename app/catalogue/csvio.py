@@ -827,7 +827,7 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
                 stored = verified.get(id_)
                 kept = later_verification(stored, values[verified_at])
                 if kept != values[verified_at]:
-                    changed[id_] = (key, _with(values, verified_at, kept))
+                    changed[id_] = (key, with_value(values, verified_at, kept))
                     result.kept_verified += 1
             del verified
         now = datetime.now(UTC)
@@ -862,15 +862,15 @@ def import_initiatives(session: Session, text: str, replace: bool = False) -> Im
     return result
 
 
-def _with(values: tuple[Any, ...], at: int, value: Any) -> tuple[Any, ...]:
-    """A row's values with the one at `at` replaced."""
+def with_value(values: tuple[Any, ...], at: int, value: Any) -> tuple[Any, ...]:
+    """A row's values (a tuple in column order) with the one at `at` replaced."""
     return (*values[:at], value, *values[at + 1 :])
 
 
 def _later_of(at: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[Any, ...]:
     """A second row for the same initiative, as its two rows leave it one after the other:
     the second's values, with the later of their two last_verified dates (at `at`)."""
-    return _with(second, at, later_verification(first[at], second[at]))
+    return with_value(second, at, later_verification(first[at], second[at]))
 
 
 def _batches(rows: Iterable[T]) -> Iterator[list[T]]:

@@ -44,6 +44,7 @@ from app.catalogue.csvio import (
     IMPORT_LOCK_KEY,
     CsvImportError,
     CsvIssue,
+    with_value,
 )
 from app.catalogue.freshness import later_verification
 from app.catalogue.models import CatalogueVersion, Initiative, catalogue_key
@@ -357,7 +358,7 @@ def _compare(session: Session, plan: Plan, parsed: list[Any]) -> None:
             from app.catalogue.hsds import filled_in_postcode
 
             if filled_in_postcode(town, values[postcode_at]):
-                values = (*values[:postcode_at], None, *values[postcode_at + 1 :])
+                values = with_value(values, postcode_at, None)
         in_file: date | None = None
         stays: date | None = None
         if verified_at is not None:
@@ -365,7 +366,7 @@ def _compare(session: Session, plan: Plan, parsed: list[Any]) -> None:
             later = later_verification(before["last_verified"], in_file)
             if later != in_file:
                 stays = later
-                values = (*values[:verified_at], later, *values[verified_at + 1 :])
+                values = with_value(values, verified_at, later)
         diffs = tuple(
             FieldDiff(c, _norm(before[c]), _norm(v))
             for c, v in zip(columns, values, strict=True)

@@ -225,9 +225,9 @@ class CatalogueIndex:
         # Each record's elements in sorted order (the order in which matching adds up their
         # weights: float sums depend on it, and a set's own iteration order would change
         # with PYTHONHASHSEED), worked out once per set object; equal sets share a column
-        # of the table. Row j holds the code
-        # of each column's j-th element, or len(codes) when it has fewer; element_set is
-        # each record's column, and element_order/element_starts list each column's records.
+        # of the table. Row j holds the code of each column's j-th element, or len(codes)
+        # when it has fewer; element_set is each record's column, and
+        # element_order/element_starts list each column's records.
         codes = self.elements.codes
         none = len(codes)
         elements = list(map(attrgetter("elements"), records))

@@ -47,8 +47,8 @@ DISCOURAGED_PENALTY = 1.5
 # An initiative's risk factors name the groups it is meant for (DOMAIN.md §6); these
 # ids restrict nobody.
 OPEN_TARGETS = frozenset({"none", "other"})
-# Risk factors that make a person belong to "general vulnerability" as well: any specific
-# one (an offer for vulnerable people in general fits someone with, say, poverty or a
+# The target group "general vulnerability": a person with any specific risk factor belongs
+# to it (an offer for vulnerable people in general fits someone with, say, poverty or a
 # disability, not someone with no risk factor at all).
 GENERAL = "general_vulnerability"
 

@@ -82,6 +82,11 @@ class Persona:
         return self.texts[self.lang].title
 
     @property
+    def title_after_name(self) -> str:
+        """The caption as it reads after the name in a heading ("Yonas, nieuwkomer die ...")."""
+        return self.title[:1].lower() + self.title[1:]
+
+    @property
     def story(self) -> str:
         return self.texts[self.lang].story
 
