@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    advice_floor_bench,
     asgi_bench,
     engine_bench,
     landscape_bench,
@@ -203,6 +204,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results["scale_server"] = scale_result.as_dict()
             _print(scale_server_bench.format_section(scale_result))
+    _print()
+
+    title = "9. Where an advice's time goes (bench.floor_app, the real server, wrk)"
+    if args.no_server:
+        results["advice_floor"] = {"skipped": "--no-server"}
+        _print(f"{title}\n  skipped (--no-server)")
+    else:
+        try:
+            floor = advice_floor_bench.run(scale)
+        except Exception as exc:  # optional measurement: report why, keep the rest
+            results["advice_floor"] = {"skipped": f"{type(exc).__name__}: {exc}"}
+            _print(f"{title}\n  skipped: {type(exc).__name__}: {exc}")
+        else:
+            results["advice_floor"] = floor.as_dict()
+            _print(advice_floor_bench.format_section(floor))
     _print()
 
     path = write_json(results, args.output)

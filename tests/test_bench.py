@@ -169,3 +169,27 @@ def test_wrk_sends_the_bench_requests_and_reports_them() -> None:
     assert {s[3]["content-type"] for s in forms} == {"application/x-www-form-urlencoded"}
     gets = {s[1] for s in by_wrk if s[0] == "GET"}
     assert gets == {"/intake/scale/score", "/api/v1/landscape", "/api/v1/initiatives?limit=20"}
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
+def test_advice_floor_bench_prints_each_stage_and_the_ceiling() -> None:
+    # bench.floor_app as a real server on a small generated catalogue, one second a route.
+    # The bench itself refuses to report when a stand-in's answer differs from the advice's.
+    command = [sys.executable, "-m", "bench.advice_floor_bench", "--quick", "--size", "300"]
+    r = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    stages = [
+        "GET /intake/scale/score (baseline)",
+        "validate the intake, send a fixed advice",
+        "+ the hop off the event loop",
+        "+ the advice rules (no catalogue)",
+        "POST /api/v1/advice: + matching, its own answer",
+    ]
+    rows = [next(line for line in lines if line.strip().startswith(stage)) for stage in stages]
+    assert "100 %" in rows[0]
+    # The stand-ins send the advice's own answer: the same size ends every advice row.
+    sizes = {" ".join(row.split()[-2:]) for row in rows[1:]}
+    assert len(sizes) == 1 and sizes.pop().endswith(" KB")
+    assert "on 300 generated initiatives" in r.stdout
+    assert "the most any advice with this answer could reach" in r.stdout
