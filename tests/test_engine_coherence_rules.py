@@ -179,30 +179,106 @@ def test_the_persona_75_plus_counts_isolation_as_a_small_network(
 NOT_LONELY = ["nee", "nee", "nee", "ja", "ja", "ja"]  # total 0
 
 
-@pytest.mark.parametrize(("wants", "coping"), [(True, "active"), (False, "passive")])
-def test_not_lonely_on_the_scale_holds_back_chronic_treatment_inferred_from_structural(
-    knowledge: Knowledge, wants: bool, coping: str
+def test_not_lonely_on_the_scale_holds_back_every_chronic_rule_inferred_from_structural(
+    knowledge: Knowledge,
 ) -> None:
+    """Someone with a long-standing (structural) problem whom the scale finds not lonely is
+    a case for prevention: no rule for chronic loneliness raises or keeps away anything
+    (QA of the literature: mindfulness was kept away "because of chronic loneliness" while
+    the advice said it focused on prevention), and no "transient loneliness" signal."""
+    seen = 0
+    for (_nature, wants, coping), age in itertools.product(PROFILES, AGES):
+        body = {
+            "age": age,
+            "problem_nature": "structural",
+            "wants_contact": wants,
+            "coping": coping,
+            "socially_isolated": True,
+            "djg6": NOT_LONELY,
+        }
+        _, advice = _advise(knowledge, body)
+        seen += 1
+        assert advice.scales["djg6"]["band"] == "not_lonely"
+        assert advice.course_basis == "problem_nature"
+        fired = set(advice.rules_fired)
+        assert not {r for r in fired if r.startswith("chronic-")}, body
+        signals = [s.id for s in advice.signals]
+        assert "not-lonely-prevention" in signals
+        assert not {"chronic-not-meeting", "prevent-chronic"} & set(signals), body
+        for d in advice.discouraged:
+            assert not [r.rule for r in d.reasons if r.rule.startswith("chronic-")], body
+        assert "mindfulness" not in {d.id for d in advice.discouraged}, body
+        # A course the professional gives, or a duration, is taken as it is.
+        for given in ({"course": "chronic"}, {"duration_months": 60}):
+            _, told = _advise(knowledge, {**body, **given})
+            told_fired = set(told.rules_fired)
+            assert {"chronic-maladaptive-cognition", "chronic-no-mindfulness"} <= told_fired
+            assert "mindfulness" in {d.id for d in told.discouraged}
+    assert seen == len(PROFILES) * len(AGES)
+
+
+def test_no_transient_signal_for_someone_the_scale_finds_not_lonely(
+    knowledge: Knowledge,
+) -> None:
+    for body in space():
+        if "djg6" in body or "course" in body or "duration_months" in body:
+            continue
+        if body["problem_nature"] != "situational":
+            continue
+        _, lonely = _advise(knowledge, body)
+        assert "prevent-chronic" in [s.id for s in lonely.signals], body
+        _, calm = _advise(knowledge, {**body, "djg6": NOT_LONELY})
+        assert "prevent-chronic" not in [s.id for s in calm.signals], body
+
+
+@pytest.mark.parametrize("course", ["transient", "chronic"])
+@pytest.mark.parametrize("months", [0, 3, 12, 23, 24, 25, 60, 240])
+@pytest.mark.parametrize("nature", ["situational", "structural"])
+def test_a_given_course_that_the_duration_contradicts_is_flagged(
+    knowledge: Knowledge, course: str, months: int, nature: str
+) -> None:
+    from app.domain.intake import CHRONIC_FROM_MONTHS
+
     body = {
-        "age_group": "older",
-        "problem_nature": "structural",
-        "wants_contact": wants,
-        "coping": coping,
-        "socially_isolated": True,
-        "djg6": NOT_LONELY,
+        "age": 45,
+        "problem_nature": nature,
+        "wants_contact": True,
+        "coping": "active",
+        "course": course,
+        "duration_months": months,
     }
     _, advice = _advise(knowledge, body)
-    assert advice.scales["djg6"]["band"] == "not_lonely"
-    fired = set(advice.rules_fired)
-    assert "chronic-maladaptive-cognition" not in fired
-    assert "chronic-not-meeting" not in [s.id for s in advice.signals]
-    # What keeps elements away from chronic loneliness still holds.
-    assert "chronic-no-social-access" in fired
-    assert "meeting" in {d.id for d in advice.discouraged}
-    # A course the professional gives, or a duration, is taken as it is.
-    for given in ({"course": "chronic"}, {"duration_months": 60}):
-        _, told = _advise(knowledge, {**body, **given})
-        assert "chronic-maladaptive-cognition" in set(told.rules_fired)
+    assert advice.course == course and advice.course_basis == "given"
+    by_duration = "chronic" if months >= CHRONIC_FROM_MONTHS else "transient"
+    by_nature_clash = nature == "structural" and course == "transient"
+    flagged = [s.id for s in advice.signals].count("course-check")
+    assert flagged == int(by_duration != course or by_nature_clash)
+
+
+def test_a_plan_of_one_kind_takes_an_element_of_another_kind(knowledge: Knowledge) -> None:
+    """Report §3.1: meeting alone is too narrow; combine elements (de Jong-Gierveld & van
+    Tilburg 2022). Outside a crisis, a plan is of one group only when no element of
+    another group follows it closely enough (0.4 of the best) to join."""
+    from app.advice.engine import COMBINATION_MIN_SHARE, PLAN_MIN
+
+    widened = 0
+    for body in space():
+        _, advice = _advise(knowledge, body)
+        if any(s.level == "danger" for s in advice.signals) or not advice.elements:
+            continue
+        by_id = {e.id: e for e in advice.elements}
+        plan = [by_id[e] for e in advice.plan]
+        assert advice.plan == [e.id for e in advice.elements[: len(plan)]]  # the head
+        groups = {e.group for e in plan}
+        if len(groups) == 1 and len(plan) < min(PLAN_MAX, len(advice.elements)):
+            following = advice.elements[len(plan)]
+            top = advice.elements[0].score
+            assert following.group in groups or following.score < COMBINATION_MIN_SHARE * top
+        first = {e.group for e in plan[:PLAN_MIN]}
+        if len(first) == 1 and len(groups) > 1:
+            widened += 1
+            assert advice.combination is not None
+    assert widened > 0
 
 
 def test_the_advice_does_not_depend_on_the_hash_seed(tmp_path: Any) -> None:

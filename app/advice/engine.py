@@ -96,7 +96,9 @@ def _combination(
 # The plan: the best three elements; the fourth and fifth join in rank order while each
 # adds a group the plan lacks and scores at least half of the best, or scores nearly as
 # high as the best (de Jong-Gierveld & van Tilburg 2022: combine elements that address
-# different things). Pinned safety elements rank first.
+# different things). A plan whose first three are of one kind takes one of another kind
+# from 0.4 of the best (COMBINATION_MIN_SHARE; report §3.1: meeting alone is too narrow).
+# Pinned safety elements rank first.
 PLAN_MIN = 3
 PLAN_MAX = 5
 PLAN_EXTRA_SHARE = 0.5
@@ -293,7 +295,10 @@ def choose_plan(
     top = ranked[0].score
     groups = {el.group for el in plan}
     for el in ranked[PLAN_MIN:PLAN_MAX]:
-        new_group = el.group not in groups and el.score >= PLAN_EXTRA_SHARE * top
+        # A plan of one kind only (e.g. three ways to meet people, the narrowing the report
+        # warns against) takes an element of another kind at the combination's lower bar.
+        share = COMBINATION_MIN_SHARE if len(groups) == 1 else PLAN_EXTRA_SHARE
+        new_group = el.group not in groups and el.score >= share * top
         if not (new_group or el.score >= PLAN_NEAR_SHARE * top):
             break
         plan.append(el)
