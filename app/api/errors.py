@@ -74,8 +74,14 @@ def _clean(err: dict[str, object]) -> dict[str, object]:
     return item
 
 
-async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def validation_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if _wants_html(request):
+        # A page: an address whose id is no number names nothing (404); anything else is
+        # a request no form of ours sends (a file in a text field): a page, never JSON.
+        errors = exc.errors()
+        on_path = any(e.get("loc", ("",))[0] == "path" for e in errors)
+        return _html_error(request, 404 if on_path else 400)
     return JSONResponse(status_code=422, content={"detail": [_clean(e) for e in exc.errors()]})
 
 
@@ -83,12 +89,54 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith(("/api/", "/openapi", "/healthz"))
 
 
-def _html_error(request: Request, status: int) -> Response:
+def size_words(limit: int) -> str:
+    """A body limit as people read it: whole MB from 1 MB (an upload's limit carries some
+    slack for the form around the file), else kB."""
+    mb = 1024 * 1024
+    return f"{limit // mb} MB" if limit >= mb else f"{limit // 1024} kB"
+
+
+def _html_error(request: Request, status: int, *, upload_limit: int | None = None) -> Response:
+    """The error page in the site's layout and the request's language.
+
+    `upload_limit`: for a 413, the limit of a path that takes a file (else the text of a
+    form was too long)."""
     from app.core.i18n import gettext_ as _
     from app.core.i18n import set_language
     from app.web.templating import render
 
     set_language(request.scope.get("state", {}).get("lang", "nl"))
+    if status == 413:
+        title = _("Te groot")
+        if upload_limit is not None:
+            message = _(
+                "Het bestand is te groot: de grens is {size}. Kies een kleiner bestand, of "
+                "verdeel de gegevens over meer bestanden."
+            ).format(size=size_words(upload_limit))
+        else:
+            message = _(
+                "Wat u verstuurde is te lang. Ga terug met de knop Vorige van uw browser: wat u "
+                "invulde staat er nog. Maak de tekst korter en verstuur opnieuw."
+            )
+        return render(request, "error.html", {"title": title, "message": message}, status_code=413)
+    if status == 403:
+        title, message = (
+            _("Verzoek geweigerd"),
+            _(
+                "Dit formulier werd vanaf een andere website verstuurd en is daarom niet "
+                "verwerkt. Ga naar de Eenzaamheidswijzer zelf en probeer opnieuw."
+            ),
+        )
+        return render(request, "error.html", {"title": title, "message": message}, status_code=403)
+    if 400 <= status < 500 and status not in (404, 405):
+        title, message = (
+            _("Dit verzoek kon niet gelezen worden"),
+            _(
+                "Wat de browser verstuurde, past niet bij deze pagina. Ga terug met de knop "
+                "Vorige van uw browser, of open de pagina opnieuw, en probeer opnieuw."
+            ),
+        )
+        return render(request, "error.html", {"title": title, "message": message}, status_code=400)
     if status == 404:
         title, message = (
             _("Pagina niet gevonden"),
@@ -109,8 +157,11 @@ def _html_error(request: Request, status: int) -> Response:
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if _wants_html(request) and exc.status_code in (404, 405):
-        return _html_error(request, exc.status_code)
+    if _wants_html(request) and exc.status_code < 600:
+        # The detail of Starlette's own errors is technical English ("Missing boundary in
+        # multipart."): a page says what to do instead.
+        upload_limit = getattr(exc, "upload_limit", None)
+        return _html_error(request, exc.status_code, upload_limit=upload_limit)
     return JSONResponse(
         status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers
     )

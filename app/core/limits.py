@@ -17,20 +17,26 @@ class BodySizeLimit:
         # Paths that accept larger bodies (file uploads), with their own limit.
         self.overrides = overrides or {}
 
-    async def _reject(self, send: Send, limit: int, path: str) -> None:
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        path = scope["path"]
         if path.startswith("/api/"):
             body = json.dumps({"detail": f"Request body larger than {limit} bytes"}).encode()
-            ctype = b"application/json"
-        else:
-            body = (
-                "<!doctype html><html lang=nl><meta charset=utf-8><title>Te groot</title>"
-                f"<h1>Te groot</h1><p>Wat u verstuurde is groter dan {limit // 1024} kB. "
-                "Ga terug en kies een kleiner bestand.</p></html>"
-            ).encode()
-            ctype = b"text/html; charset=utf-8"
-        headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        # A page in the site's layout and language (set by the language middleware, which
+        # runs before this one); the body was not read, so nothing of it is shown or kept.
+        from fastapi import Request
+
+        from app.api.errors import _html_error
+
+        upload = limit if path in self.overrides else None
+        response = _html_error(Request(scope), 413, upload_limit=upload)
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +50,7 @@ class BodySizeLimit:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._reject(send, limit, scope["path"])
+                    await self._reject(scope, receive, send, limit)
                     return
         seen = 0
         started = False
@@ -55,7 +61,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge(limit)
+                    raise _TooLarge(limit, scope["path"] in self.overrides)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -68,11 +74,13 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send, limit, scope["path"])
+                await self._reject(scope, receive, send, limit)
 
 
 class _TooLarge(HTTPException):
-    """Raised while reading a chunked body; FastAPI turns it into a 413 response."""
+    """Raised while reading a chunked body; the app's error handler turns it into a 413
+    (a page for a page, JSON for the API)."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, upload: bool) -> None:
         super().__init__(413, f"Request body larger than {max_bytes} bytes")
+        self.upload_limit = max_bytes if upload else None

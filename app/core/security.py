@@ -70,7 +70,7 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["method"] in UNSAFE and is_cross_site(scope):
-            await self._forbidden(scope, send)
+            await self._forbidden(scope, receive, send)
             return
 
         no_store = shows_answers(scope["path"])
@@ -88,28 +88,35 @@ class SecurityMiddleware:
 
         await self.app(scope, receive, with_headers)
 
-    async def _forbidden(self, scope: Scope, send: Send) -> None:
+    async def _forbidden(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"].startswith("/api/"):
             body = json.dumps({"detail": "Cross-site request refused (CSRF protection)"}).encode()
-            ctype = b"application/json"
-        else:
-            body = (
-                b"<!doctype html><html lang=nl><meta charset=utf-8><title>Geweigerd</title>"
-                b"<h1>Verzoek geweigerd</h1><p>Dit formulier werd vanaf een andere website "
-                b"verstuurd en is daarom niet verwerkt. Ga terug naar de Eenzaamheidswijzer en "
-                b"probeer opnieuw.</p></html>"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        CSP_HEADER,
+                        *HEADERS,
+                    ],
+                }
             )
-            ctype = b"text/html; charset=utf-8"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", ctype),
-                    (b"content-length", str(len(body)).encode()),
-                    CSP_HEADER,
-                    *HEADERS,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.body", "body": body})
+            return
+        # A page in the site's layout, in the language the user chose (this runs before the
+        # language middleware, so it is worked out here the same way).
+        from fastapi import Request
+
+        from app.api.errors import _html_error
+        from app.core.i18n import _cookie_lang, _query_lang, negotiate
+
+        scope.setdefault("state", {})["lang"] = negotiate(_query_lang(scope), _cookie_lang(scope))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), CSP_HEADER, *HEADERS]
+            await send(message)
+
+        await _html_error(Request(scope), 403)(scope, receive, with_headers)
