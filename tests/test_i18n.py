@@ -197,3 +197,14 @@ def test_dutch_without_cookie(client: TestClient, english: dict[str, str]) -> No
     assert "Volgende" in r.text
     assert english["Volgende"] not in r.text
     assert "lang=" not in r.headers.get("set-cookie", "")
+
+
+def test_the_scale_asks_the_published_english_items_in_english(client: TestClient) -> None:
+    from app.domain.scales import DJG6_ITEMS, DJG6_ITEMS_EN
+
+    english = client.get("/intake/scale?lang=en").text
+    dutch = client.get("/intake/scale?lang=nl").text
+    for (_dimension, nl), en in zip(DJG6_ITEMS, DJG6_ITEMS_EN, strict=True):
+        assert en in english and nl not in english
+        assert nl in dutch and en not in dutch
+    assert "I experience a general sense of emptiness." in english  # the authors' wording

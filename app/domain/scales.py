@@ -17,6 +17,24 @@ DJG6_ITEMS: tuple[tuple[str, str], ...] = (
     ("social", "Ik heb veel mensen op wie ik volledig kan vertrouwen."),
     ("social", "Er zijn voldoende mensen met wie ik me nauw verbonden voel."),
 )
+# The authors' published English version, item for item (de Jong Gierveld & van Tilburg
+# 2006): the English UI asks these, so that an English-speaking client hears the validated
+# wording and not a translation of ours.
+DJG6_ITEMS_EN: tuple[str, ...] = (
+    "I experience a general sense of emptiness.",
+    "I miss having people around.",
+    "I often feel rejected.",
+    "There are plenty of people I can rely on when I have problems.",
+    "There are many people I can trust completely.",
+    "There are enough people I feel close to.",
+)
+
+
+def djg6_items(lang: str) -> tuple[tuple[str, str], ...]:
+    """The items as (dimension, wording) in `lang` (Dutch unless "en")."""
+    if lang != "en":
+        return DJG6_ITEMS
+    return tuple((dim, text) for (dim, _nl), text in zip(DJG6_ITEMS, DJG6_ITEMS_EN, strict=True))
 
 
 @dataclass(frozen=True, slots=True)

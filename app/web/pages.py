@@ -20,7 +20,7 @@ from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
 from app.domain.intake import OLDER_AGE_FROM
 from app.domain.places import load_places
-from app.domain.scales import DJG6_ITEMS, score_djg6
+from app.domain.scales import djg6_items, score_djg6
 from app.domain.vocabulary import AgeGroup, CrisisSign, DjgAnswer, RiskFactor
 from app.web.intake_form import (
     DJG6_FIELDS,
@@ -135,7 +135,7 @@ def _render_step(
         "back_to_review": back_to_review,
         "place_notice": place_notice,
         "crisis": crisis_banner(answers, knowledge),
-        "djg6_items": DJG6_ITEMS,
+        "djg6_items": djg6_items(current_language()),
         "djg6_fields": DJG6_FIELDS,
         "djg6_score": _djg6_score(answers),
         "course_warnings": course_warnings(answers) if step_id in ("course", REVIEW) else [],
