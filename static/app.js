@@ -217,13 +217,16 @@
   });
   window.addEventListener("pagehide", remember);
 
-  // "Taal": the language form posts the answers; add what was typed on this step.
+  // "Taal": the language form posts the answers; add what was typed on this step. What
+  // the server rendered goes (it may be older); the form's own markers (data-keep) stay.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var id = form && form.getAttribute && form.getAttribute("data-carry");
     var source = id && document.getElementById(id);
     if (!source) return;
-    form.querySelectorAll("input[type=hidden]").forEach(function (input) { input.remove(); });
+    form.querySelectorAll("input[type=hidden]:not([data-keep])").forEach(function (input) {
+      input.remove();
+    });
     formPairs(source).forEach(function (pair) {
       var input = document.createElement("input");
       input.type = "hidden"; input.name = pair[0]; input.value = pair[1];

@@ -112,7 +112,9 @@ def version(client: TestClient) -> int:
 
 def form_fields(page: str) -> dict[str, Any]:
     """What the edit form would post unchanged: text inputs, textareas, checked boxes and
-    radios, selected options, the hidden fields."""
+    radios, selected options, the hidden fields (of the edit form only, not the language
+    switch's)."""
+    page = page[page.rindex("<form", 0, page.index('class="registration-form"')) :]
     data: dict[str, Any] = {}
     for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page):
         data[name] = html.unescape(value)

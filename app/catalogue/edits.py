@@ -136,6 +136,9 @@ def waived_rules(stored: dict[str, Any], data: dict[str, Any]) -> frozenset[str]
         waived.add("municipality_required")
     if not stored.get("elements"):
         waived.add("elements_required")
+    postcode = stored.get("postcode") or ""
+    if postcode and (data.get("postcode") or "") == postcode:
+        waived.add("bad_postcode")
     return frozenset(waived)
 
 

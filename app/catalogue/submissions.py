@@ -93,10 +93,18 @@ def clean_fields(form: Any) -> dict[str, Any]:
             values = form.getlist(name) if hasattr(form, "getlist") else form.get(name, [])
             data[name] = list(dict.fromkeys(str(v).strip()[:100] for v in values if str(v).strip()))
         else:
-            value = form.get(name)
+            # A field sent twice counts once, with its first value, as in the intake
+            # (starlette's form.get would give the last).
+            values = form.getlist(name) if hasattr(form, "getlist") else [form.get(name)]
+            value = values[0] if values else ""
             value = value if isinstance(value, str) else ""
             data[name] = value.strip()[: MAX_LENGTH.get(name, MAX_TEXT)]
     return data
+
+
+def is_postcode(text: str) -> bool:
+    """A Belgian postcode: four digits, 1000 to 9999 (bpost)."""
+    return len(text) == 4 and text.isascii() and text.isdigit() and text[0] != "0"
 
 
 def as_csv(data: dict[str, Any]) -> str:
@@ -131,9 +139,9 @@ class Checked:
 def check_fields(
     data: dict[str, Any], codebook: Codebook, *, waived: frozenset[str] = frozenset()
 ) -> Checked:
-    """Run the CSV import's row checks on the fields, then the form's own three rules:
-    a municipality from the list (unless the initiative works for all of Flanders), at
-    least one active element, and a valid contact address for the submitter.
+    """Run the CSV import's row checks on the fields, then the form's own rules: a
+    municipality from the list (unless the initiative works for all of Flanders), at
+    least one active element, and a Belgian postcode when one is given.
 
     `waived`: codes of the form's own rules left out (an edit of a published record does
     not force a fix of what the import let in and the curator did not touch; edits.py)."""
@@ -157,6 +165,9 @@ def check_fields(
         own.append(("municipality", "municipality_required"))
     if not data.get("elements"):
         own.append(("elements", "elements_required"))
+    postcode = data.get("postcode") or ""
+    if postcode and not is_postcode(postcode):
+        own.append(("postcode", "bad_postcode"))
     for name, code in own:
         if code not in waived:
             result.issues.setdefault(name, []).append(CsvIssue(code))

@@ -57,6 +57,7 @@ from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
 from app.core.rate_limit import check_rate, too_many_attempts
 from app.web.beheer import (
+    EXPIRED,
     HOME_PATH,
     LOGIN_PATH,
     TOKEN_FIELD,
@@ -188,6 +189,13 @@ def login_form(request: Request, session: SessionDep, volgende: str | None = Non
     if current_user(request, session) is not None:
         return RedirectResponse(next_path, status_code=303)
     notice = _("U bent afgemeld.") if request.query_params.get("afgemeld") == "1" else None
+    if request.query_params.get(EXPIRED) == "1":
+        notice = _(
+            "Uw sessie was afgelopen; wat u net verstuurde, werd niet bewaard. Uw tekst staat "
+            "meestal nog in het formulier: ga met de knop Terug van uw browser terug en "
+            "kopieer hem, of meld u eerst in een nieuw tabblad aan en verstuur het formulier "
+            "daarna opnieuw."
+        )
     return _login_page(request, notice=notice, next_path=next_path)
 
 

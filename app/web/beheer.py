@@ -40,6 +40,8 @@ LOGIN_PATH = "/beheer/login"
 HOME_PATH = "/beheer"
 # The form field that carries the token.
 TOKEN_FIELD = "csrf"
+# The login page's parameter for "a form was posted without a (valid) session".
+EXPIRED = "verlopen"
 
 
 class LoginRequired(Exception):
@@ -119,14 +121,44 @@ def session_token(request: Request) -> str:
     return form_token(key_of(request), request.cookies.get(SESSION_COOKIE, ""))
 
 
+# The attribute `keeps_draft` sets on a route's endpoint.
+KEEPS_DRAFT = "keeps_draft"
+
+Endpoint = Callable[..., Any]
+
+
+def keeps_draft(endpoint: Endpoint) -> Endpoint:
+    """Mark a POST route whose form carries typed text: with a valid session but a stale
+    form token it is called anyway, with `form_is_stale(request)` true, and must show its
+    form again with what was posted (403), storing nothing. A bare refusal would lose the
+    curator's text (a form opened before a login elsewhere, a restart with a new key)."""
+    setattr(endpoint, KEEPS_DRAFT, True)
+    return endpoint
+
+
+def form_is_stale(request: Request) -> bool:
+    """This POST's form token is not its session's (only ever true on a `keeps_draft` route)."""
+    return bool(getattr(request.state, "stale_form", False))
+
+
+def stale_notice() -> str:
+    return _("Het formulier was verlopen; controleer en bewaar opnieuw.")
+
+
 async def check_form_token(request: Request) -> None:
     """Dependency: an unsafe request must carry the token of the session it runs in."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     form = await request.form()
     cookie = request.cookies.get(SESSION_COOKIE)
-    if not token_matches(key_of(request), cookie, form.get(TOKEN_FIELD), "form"):
-        raise BadFormToken
+    if token_matches(key_of(request), cookie, form.get(TOKEN_FIELD), "form"):
+        return
+    # The login was checked first (the router's dependencies run in order): the session
+    # is valid, only the form is older than it.
+    if getattr(request.scope.get("endpoint"), KEEPS_DRAFT, False):
+        request.state.stale_form = True
+        return
+    raise BadFormToken
 
 
 def safe_next(path: str | None) -> str:
@@ -144,9 +176,10 @@ def safe_next(path: str | None) -> str:
 
 
 def login_url(request: Request) -> str:
-    """The login page, returning here afterwards (only for a page one can GET)."""
+    """The login page, returning here afterwards (only for a page one can GET). After a
+    post it says that the session had ended: what was posted is not kept anywhere."""
     if request.method != "GET":
-        return LOGIN_PATH
+        return f"{LOGIN_PATH}?{EXPIRED}=1"
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return f"{LOGIN_PATH}?volgende={quote(safe_next(target), safe='/')}"
 

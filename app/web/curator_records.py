@@ -51,10 +51,20 @@ from app.web.admin_pages import (
     page_number,
     pager,
 )
-from app.web.beheer import CuratorDep, beheer_router, settings_of
+from app.web.beheer import (
+    TOKEN_FIELD,
+    BadFormToken,
+    CuratorDep,
+    beheer_router,
+    form_is_stale,
+    keeps_draft,
+    session_token,
+    settings_of,
+    stale_notice,
+)
 from app.web.dates import long_date, moment
-from app.web.forms import form_text
-from app.web.registration_pages import codebook_of, field_errors, fields_context
+from app.web.forms import form_text, is_language_switch
+from app.web.registration_pages import codebook_of, field_errors, field_pairs, fields_context
 
 router = beheer_router()
 
@@ -102,18 +112,6 @@ def diff_rows(changes: list[FieldChange], codebook: Codebook, lang: str) -> list
     return rows
 
 
-def hidden_fields(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """The draft as (name, value) pairs of hidden inputs; a list field once per id."""
-    pairs: list[tuple[str, str]] = []
-    for name in FIELDS:
-        value = data.get(name)
-        if name in LIST_FIELDS:
-            pairs.extend((name, str(v)) for v in value or [])
-        else:
-            pairs.append((name, str(value or "")))
-    return pairs
-
-
 # --- list and record page ----------------------------------------------------------------
 
 
@@ -127,6 +125,19 @@ def record_list(
     pagina: str | None = None,
 ) -> Response:
     """Find a record by name or municipality; the archived ones under their own filter."""
+    return _list(request, session, user, q, gearchiveerd, pagina)
+
+
+def _list(
+    request: Request,
+    session: Session,
+    user: Any,
+    q: str = "",
+    gearchiveerd: str = "",
+    pagina: str | None = None,
+    *,
+    missing: int | None = None,
+) -> Response:
     _lang(request)
     text = " ".join(q.replace("\x00", "").split())[:MAX_QUERY]
     archived = gearchiveerd == "1"
@@ -152,8 +163,18 @@ def record_list(
             "q": text,
             "archived": archived,
             "base": BASE + (f"?{query}" if query else ""),
+            "missing": missing,
         },
+        status_code=200 if missing is None else 404,
     )
+
+
+def _missing(request: Request, session: Session, user: Any, initiative_id: int) -> Response:
+    """The list (404), saying that the record asked for does not exist: an old link, a
+    typo in the address, or a record another curator's import replaced."""
+    if form_is_stale(request):
+        raise BadFormToken  # a stale form for a record that is gone: nothing to show again
+    return _list(request, session, user, missing=initiative_id)
 
 
 def _record_page(
@@ -227,7 +248,7 @@ def record_page(
     """One record as the curators see it: every field, status, recent changes, actions."""
     row = _row(session, initiative_id)
     if row is None:
-        return _to(BASE)
+        return _missing(request, session, user, initiative_id)
     return _record_page(request, session, user, row)
 
 
@@ -245,6 +266,8 @@ def _form(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    # What the language switch posts without JavaScript (app.js sends what is typed).
+    carry = [*field_pairs(data), (TOKEN_FIELD, session_token(request)), (VERSION_FIELD, version)]
     return _page(
         request,
         "beheer/record_edit.html",
@@ -255,6 +278,7 @@ def _form(
             "i": row,
             "version": version,
             "notice": notice,
+            "carry": carry,
         },
         status_code=status_code,
     )
@@ -278,7 +302,7 @@ def _preview(
         {
             "i": row,
             "diff": diff_rows(changes, codebook_of(request), lang),
-            "hidden": hidden_fields(data),
+            "hidden": field_pairs(data),
             "version": version,
             "conflict": conflict,
         },
@@ -294,7 +318,7 @@ def edit_form(
     _lang(request)
     row = _row(session, initiative_id)
     if row is None:
-        return _to(BASE)
+        return _missing(request, session, user, initiative_id)
     return _form(request, user, row, form_data(stored_values(row)), record_fingerprint(row), {})
 
 
@@ -321,21 +345,30 @@ def _refused(
     return _form(request, user, row, data, version, errors, notice=notice, status_code=400)
 
 
+def _stale(request: Request, user: Any, row: Initiative, form: Any) -> Response:
+    """The edit form again with what was posted, under a form token that was stale."""
+    data, version = clean_fields(form), _version(form)
+    return _form(request, user, row, data, version, {}, notice=stale_notice(), status_code=403)
+
+
 @router.post(BASE + "/{initiative_id}/bewerken", response_class=HTMLResponse)
+@keeps_draft
 async def preview(
     request: Request, session: SessionDep, user: CuratorDep, initiative_id: int
 ) -> Response:
     """Check the draft: the form again with every problem beside its field, "niets
-    gewijzigd", or the diff with Opslaan and Terug naar bewerken. `terug` returns to the
-    form with the draft as it was."""
+    gewijzigd", or the diff with Opslaan and Terug naar bewerken. `terug` and the language
+    switch return to the form with the draft as it was."""
     lang = _lang(request)
     form = await request.form()
     row = _row(session, initiative_id)
     if row is None:
-        return _to(BASE)
+        return _missing(request, session, user, initiative_id)
+    if form_is_stale(request):
+        return _stale(request, user, row, form)
     data = clean_fields(form)
     version = _version(form)
-    if form.get("terug") is not None:
+    if form.get("terug") is not None or is_language_switch(form):
         return _form(request, user, row, data, version, {})
     codebook = codebook_of(request)
     stored = stored_values(row)
@@ -354,16 +387,20 @@ async def preview(
 
 
 @router.post(BASE + "/{initiative_id}/opslaan", response_class=HTMLResponse)
+@keeps_draft
 async def save(
     request: Request, session: SessionDep, user: CuratorDep, initiative_id: int
 ) -> Response:
     """Save the draft if the record is still the one it was made on; else the diff against
-    the record as it is now, to look at and save again."""
+    the record as it is now, to look at and save again. Under a stale form token: the
+    draft in the edit form, saved nowhere."""
     lang = _lang(request)
     form = await request.form()
     row = _row(session, initiative_id)
     if row is None or user.id is None:
-        return _to(BASE)
+        return _missing(request, session, user, initiative_id)
+    if form_is_stale(request):
+        return _stale(request, user, row, form)
     data = clean_fields(form)
     version = _version(form)
     codebook = codebook_of(request)
@@ -410,6 +447,7 @@ async def save(
 
 
 @router.post(BASE + "/{initiative_id}/archiveren", response_class=HTMLResponse)
+@keeps_draft
 async def archive_record(
     request: Request, session: SessionDep, user: CuratorDep, initiative_id: int
 ) -> Response:
@@ -419,7 +457,11 @@ async def archive_record(
     reason = form_text(form, "reason", MAX_ARCHIVE_REASON)
     row = _row(session, initiative_id)
     if row is None or user.id is None:
-        return _to(BASE)
+        return _missing(request, session, user, initiative_id)
+    if form_is_stale(request):
+        return _record_page(
+            request, session, user, row, reason=reason, reason_error=stale_notice(), status_code=403
+        )
     if not reason:
         message = _("Geef een reden op: die wordt bewaard in het logboek.")
         return _record_page(request, session, user, row, reason_error=message, status_code=400)
@@ -436,7 +478,7 @@ def restore_record(
     """Put an archived record back in the catalogue."""
     row = _row(session, initiative_id)
     if row is None or user.id is None:
-        return _to(BASE)
+        return _missing(request, session, user, initiative_id)
     if row.archived_at is None:
         return _to(f"{BASE}/{initiative_id}")
     restore(session, initiative_id, by=user.id)

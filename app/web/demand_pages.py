@@ -32,6 +32,7 @@ from app.landscape.population import (
     parse_residents_csv,
 )
 from app.landscape.view import BANDS, supply_demand_from_counts
+from app.web.forms import is_language_switch
 from app.web.intake_form import read_municipality
 from app.web.landscape_pages import MAX_UPLOAD_BYTES
 from app.web.templating import is_htmx, render
@@ -194,7 +195,12 @@ def _context(
     upload_errors: list[str] | None = None,
     dataset: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
+    carry = [(k, v) for k, v in page.values.items() if v]
+    if dataset:
+        carry += [("dataset", dataset[0]), ("dataset_name", dataset[1])]
     return {
+        # What the language switch posts without JavaScript (app.js sends what is typed).
+        "carry": carry,
         # An analysed own survey: (the carried rows, the file's name).
         "dataset": dataset[0] if dataset else None,
         "uploaded": dataset[1] if dataset else None,
@@ -239,7 +245,8 @@ def _problem_text(problem: CsvProblem) -> str:
 @router.post("/landschap/vraag", response_class=HTMLResponse)
 async def demand_upload(request: Request) -> HTMLResponse:
     """The demand form posted: residents per age band from a two-column CSV, and/or the
-    rows of an analysed own survey (`dataset`) as the offer; the other fields as they were."""
+    rows of an analysed own survey (`dataset`) as the offer; the other fields as they were.
+    From the language switch: the page again with the fields as they were."""
     async with request.form(max_part_size=MAX_UPLOAD_BYTES + 64 * 1024) as form:
         typed = {
             k: v
@@ -250,7 +257,9 @@ async def demand_upload(request: Request) -> HTMLResponse:
         name = str(form.get("dataset_name") or "")[:200]
         upload = form.get("file")
         problems: list[CsvProblem] = []
-        if isinstance(upload, UploadFile) and upload.filename:
+        if is_language_switch(form):
+            pass  # the language switch: the page again with the fields as they were
+        elif isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read(MAX_CSV_BYTES + 1)
             residents, problems = parse_residents_csv(data)
             if not problems:

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from app.auth.sessions import form_token, is_https, new_login_nonce, token_matches
 from app.catalogue.columns import Codebook
 from app.catalogue.csvio import CsvIssue
+from app.catalogue.models import LIST_FIELDS
 from app.catalogue.submissions import (
     FIELDS,
     Status,
@@ -36,7 +37,7 @@ from app.core.rate_limit import check_rate, too_many_attempts
 from app.web import review_pages
 from app.web.beheer import key_of
 from app.web.dates import long_date
-from app.web.forms import form_text
+from app.web.forms import form_text, is_language_switch
 from app.web.landscape_pages import _municipality_options
 from app.web.templating import render
 from app.web.upload_support import issue_text
@@ -81,6 +82,13 @@ def field_labels() -> dict[str, str]:
         "email": _("E-mailadres van het initiatief"),
         "address": _("Adres waar men terechtkan"),
     }
+
+
+def question(name: str) -> str:
+    """A field's question up to its question mark (the rest is an instruction)."""
+    label = field_labels()[name]
+    head, mark, _rest = label.partition("? ")
+    return head + "?" if mark else label
 
 
 def field_hints() -> dict[str, str]:
@@ -178,11 +186,18 @@ def message(issue: CsvIssue, codebook: Codebook, lang: str) -> str:
             "Vlaanderen werkt."
         ),
         "elements_required": _("Kies minstens één werkzaam element."),
+        "bad_postcode": _("Een Belgische postcode heeft vier cijfers, van 1000 tot 9999."),
     }
     if issue.code in own:
         return own[issue.code]
     if issue.code == "name_required":
         return _("Vul de naam van het initiatief in.")
+    if issue.code == "unknown_value" and issue.column in field_labels():
+        # The form's own question, in the UI language: the CSV column's Dutch name means
+        # nothing to someone filling in the (English) form.
+        return _("‘{value}’ is geen keuze bij ‘{question}’; kies uit de lijst.").format(
+            value=issue.value or "", question=question(issue.column)
+        )
     text = issue_text(
         CsvIssue(issue.code, None, issue.column, issue.value, issue.extra), codebook, lang
     )
@@ -217,6 +232,18 @@ def fields_context(
     }
 
 
+def field_pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The fields as (name, value) pairs of hidden inputs; a list field once per id."""
+    pairs: list[tuple[str, str]] = []
+    for name in FIELDS:
+        value = data.get(name)
+        if name in LIST_FIELDS:
+            pairs.extend((name, str(v)) for v in value or [])
+        else:
+            pairs.append((name, str(value or "")))
+    return pairs
+
+
 def _lang(request: Request) -> str:
     set_language(request.scope.get("state", {}).get("lang", "nl"))
     return current_language()
@@ -233,6 +260,7 @@ def _form_page(
 ) -> Response:
     # One nonce per browser while the form is open (several tabs, the back button).
     nonce = request.cookies.get(COOKIE) or new_login_nonce()
+    token = form_token(key_of(request), nonce, PURPOSE)
     response = render(
         request,
         "registration.html",
@@ -240,7 +268,9 @@ def _form_page(
             **fields_context(request, data, errors),
             "contact_email": contact_email,
             "notice": notice,
-            "token": form_token(key_of(request), nonce, PURPOSE),
+            "token": token,
+            # What the language switch posts without JavaScript (app.js sends what is typed).
+            "carry": [*field_pairs(data), ("contact_email", contact_email), ("csrf", token)],
         },
         status_code=status_code,
     )
@@ -267,7 +297,8 @@ def registration_form(request: Request) -> Response:
 @router.post(PATH, response_class=HTMLResponse)
 async def register(request: Request) -> Response:
     """Check the answers; on a problem the form again with every answer kept, else the
-    submission is stored and its reference shown."""
+    submission is stored and its reference shown. From the language switch: the form
+    again with the answers, in the other language, unchecked."""
     lang = _lang(request)
     form = await request.form()
     data = clean_fields(form)
@@ -278,6 +309,8 @@ async def register(request: Request) -> Response:
             "verstuur het opnieuw."
         )
         return _form_page(request, data, contact, {}, notice=notice, status_code=403)
+    if is_language_switch(form):
+        return _form_page(request, data, contact, {})
     codebook = codebook_of(request)
     checked = check_fields(data, codebook)
     errors = field_errors(checked.issues, codebook, lang)

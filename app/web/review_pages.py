@@ -51,7 +51,14 @@ from app.catalogue.submissions import (
 from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
 from app.web.admin_pages import _lang, _page
-from app.web.beheer import CuratorDep, beheer_router
+from app.web.beheer import (
+    BadFormToken,
+    CuratorDep,
+    beheer_router,
+    form_is_stale,
+    keeps_draft,
+    stale_notice,
+)
 from app.web.dates import moment
 from app.web.forms import form_text
 
@@ -71,6 +78,12 @@ def _names(session: SessionDep, ids: set[int | None]) -> dict[int, str]:
 @curator.get(QUEUE, response_class=HTMLResponse)
 def queue(request: Request, session: SessionDep, user: CuratorDep) -> Response:
     """Pending submissions, oldest first, with who claimed each."""
+    return _queue(request, session, user)
+
+
+def _queue(
+    request: Request, session: SessionDep, user: CuratorUser, *, missing: int | None = None
+) -> Response:
     _lang(request)
     rows = pending(session)
     names = _names(session, {s.claimed_by for s in rows})
@@ -87,7 +100,22 @@ def queue(request: Request, session: SessionDep, user: CuratorDep) -> Response:
         }
         for s in rows
     ]
-    return _page(request, "beheer/submissions.html", user, {"items": items})
+    return _page(
+        request,
+        "beheer/submissions.html",
+        user,
+        {"items": items, "missing": missing},
+        status_code=200 if missing is None else 404,
+    )
+
+
+def _missing(
+    request: Request, session: SessionDep, user: CuratorUser, submission_id: int
+) -> Response:
+    """The queue (404), saying that the registration asked for does not exist."""
+    if form_is_stale(request):
+        raise BadFormToken  # a stale form for a registration that is gone
+    return _queue(request, session, user, missing=submission_id)
 
 
 def _when(at: datetime | None) -> str | None:
@@ -171,7 +199,7 @@ def submission_page(
     """One submission in full, each field with whether the import would accept it."""
     submission = _found(session, submission_id)
     if submission is None:
-        return _to(QUEUE)
+        return _missing(request, session, user, submission_id)
     return _detail(request, session, user, submission)
 
 
@@ -256,6 +284,7 @@ def approve_submission(
 
 
 @curator.post(QUEUE + "/{submission_id}/afwijzen", response_class=HTMLResponse)
+@keeps_draft
 async def reject_submission(
     request: Request, session: SessionDep, user: CuratorDep, submission_id: int
 ) -> Response:
@@ -265,7 +294,17 @@ async def reject_submission(
     reason = form_text(form, "reason", MAX_REASON)
     submission = _found(session, submission_id)
     if submission is None:
-        return _to(QUEUE)
+        return _missing(request, session, user, submission_id)
+    if form_is_stale(request):
+        return _detail(
+            request,
+            session,
+            user,
+            submission,
+            reason=reason,
+            reason_error=stale_notice(),
+            status_code=403,
+        )
     if submission.status != Status.PENDING or user.id is None:
         return _to(f"{QUEUE}/{submission_id}")
     if not reason:
@@ -340,7 +379,7 @@ def submission_edit_form(
     _lang(request)
     submission = _found(session, submission_id)
     if submission is None:
-        return _to(QUEUE)
+        return _missing(request, session, user, submission_id)
     if not _editable(submission, user):
         return _to(f"{QUEUE}/{submission_id}")
     data = form_data(submission.data)
@@ -348,22 +387,29 @@ def submission_edit_form(
 
 
 @curator.post(QUEUE + "/{submission_id}/bewerken", response_class=HTMLResponse)
+@keeps_draft
 async def submission_edit(
     request: Request, session: SessionDep, user: CuratorDep, submission_id: int
 ) -> Response:
     """Check the edited fields as the registration does; store them, audited, or show the
-    form again with every problem beside its field and nothing lost."""
+    form again with every problem beside its field and nothing lost (also under a stale
+    form token, then storing nothing)."""
     from app.web.registration_pages import codebook_of, field_errors
 
     lang = _lang(request)
     form = await request.form()
     submission = _found(session, submission_id)
     if submission is None:
-        return _to(QUEUE)
-    if not _editable(submission, user) or user.id is None:
-        return _to(f"{QUEUE}/{submission_id}")
+        return _missing(request, session, user, submission_id)
     data = clean_fields(form)
     version = form_text(form, "versie", 64)
+    if form_is_stale(request):
+        notice = stale_notice()
+        return _edit_form(
+            request, user, submission, data, version, {}, notice=notice, status_code=403
+        )
+    if not _editable(submission, user) or user.id is None:
+        return _to(f"{QUEUE}/{submission_id}")
     codebook = codebook_of(request)
     errors = field_errors(check_fields(data, codebook).issues, codebook, lang)
     if errors or not version:
