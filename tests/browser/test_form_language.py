@@ -1,0 +1,120 @@
+"""The language switch of a form keeps what was typed, in Chromium: the registration, the
+demand page and a curator's edit form. With JavaScript what is typed now goes along; without
+it, what the server last showed (after a refused post)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import Session
+
+from app.auth.models import Role
+from app.auth.service import create_user
+from app.core.db import init_db, make_engine
+from tests.browser.conftest import LOCALE, TIMEOUT_MS
+from tests.serving import Server, serving
+
+EMAIL = "curator@gemeente.be"
+PASSWORD = "een lang curatorwachtwoord"
+SECRET = "browser-test-secret-key-form-language"
+NAME = "Buurtsoep Proefpot"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real server on its own database (the shipped catalogue), with one curator."""
+    workdir: Path = tmp_path_factory.mktemp("form-language-server")
+    url = f"sqlite:///{workdir / 'app.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    with Session(engine) as session:
+        create_user(session, email=EMAIL, password=PASSWORD, role=Role.CURATOR)
+    engine.dispose()
+    env = {"SECRET_KEY": SECRET, "SECRET_KEY_FILE": str(workdir / "secret_key")}
+    with serving(url, workdir / "server.log", **env) as running:
+        yield running
+
+
+def visit(browser: Browser, server: Server, javascript: bool) -> Iterator[Page]:
+    context = browser.new_context(
+        locale=LOCALE, base_url=server.url, java_script_enabled=javascript
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server) -> Iterator[Page]:
+    yield from visit(browser, server, True)
+
+
+@pytest.fixture
+def nojs_page(browser: Browser, server: Server) -> Iterator[Page]:
+    yield from visit(browser, server, False)
+
+
+def switch(page: Page, to: str) -> None:
+    page.locator(".lang-switch").get_by_role("button", name=to).click()
+    expect(page.locator("html")).to_have_attribute("lang", "en" if to == "English" else "nl")
+
+
+def test_the_registration_keeps_what_is_typed_in_both_languages(page: Page) -> None:
+    page.goto("/aanbod/aanmelden")
+    page.get_by_label("Naam van het initiatief").fill(NAME)
+    page.get_by_label("Wat wil het initiatief bereiken?").fill("Samen soep eten.")
+    page.get_by_label("Ontmoeten / sociaal contact").check()
+    switch(page, "English")
+    expect(page.locator("#f-name")).to_have_value(NAME)
+    expect(page.locator("#f-goal")).to_have_value("Samen soep eten.")
+    expect(page.locator("#c-elements-meeting")).to_be_checked()
+    expect(page.locator("#error-summary")).to_have_count(0)
+    page.locator("#f-partners").fill("Typed in English")
+    switch(page, "Nederlands")
+    expect(page.locator("#f-name")).to_have_value(NAME)
+    expect(page.locator("#f-partners")).to_have_value("Typed in English")
+
+
+def test_without_javascript_a_refused_registration_switches_with_its_answers(
+    nojs_page: Page,
+) -> None:
+    page = nojs_page
+    page.goto("/aanbod/aanmelden")
+    page.get_by_label("Naam van het initiatief").fill(NAME)
+    page.get_by_label("Postcode").fill("-1")
+    page.get_by_role("button", name="Aanmelding versturen").click()
+    expect(page.locator("#e-postcode")).to_contain_text("vier cijfers")
+    switch(page, "English")
+    expect(page.locator("#f-name")).to_have_value(NAME)
+    expect(page.locator("#f-postcode")).to_have_value("-1")
+
+
+def test_the_demand_page_keeps_the_typed_figures(page: Page) -> None:
+    page.goto("/landschap/vraag")
+    page.locator("#f-municipality").fill("Gent")
+    page.locator("#f-res_children").fill("1234")
+    switch(page, "English")
+    expect(page.locator("#f-municipality")).to_have_value("Gent")
+    expect(page.locator("#f-res_children")).to_have_value("1234")
+    expect(page.locator("#upload-errors")).to_have_count(0)
+
+
+def test_a_curators_edit_keeps_the_draft(page: Page) -> None:
+    page.goto("/beheer/login")
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.goto("/beheer/aanbod")
+    page.locator(".record-list a").first.click()
+    page.get_by_role("link", name="Bewerken").first.click()
+    page.locator("#f-goal").fill("Een nieuw doel, nog niet bewaard")
+    switch(page, "English")
+    expect(page.locator("#f-goal")).to_have_value("Een nieuw doel, nog niet bewaard")
+    # the draft goes on to the diff in English: the carried token and version are good
+    page.locator("#edit-form button[type=submit]").click()
+    expect(page.get_by_text("Een nieuw doel, nog niet bewaard").first).to_be_visible()
