@@ -14,13 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.auth.models import AuditEntry
+from app.auth.models import AuditEntry, Role
+from app.auth.service import create_user, find_user
 from app.catalogue.models import Initiative
 from app.catalogue.submissions import Submission
 from app.core.i18n import set_language
 from app.web.registration_pages import field_labels
 from tests.test_curator_records import CHOIR, engine_of, form_fields, open_form, record, running
 from tests.test_curators import (
+    ADMIN,
     CURATOR,
     cheap_hashing,  # noqa: F401  (fixture)
     logged_in,
@@ -271,3 +273,22 @@ def test_an_unknown_record_shows_the_list_with_why(client: TestClient) -> None:
         assert "Er is geen aanmelding met nummer 999" in visible_text(r.text), path
     with Session(engine_of(curator)) as session:
         assert session.get(Initiative, 999999) is None
+
+
+def test_a_stale_new_user_form_keeps_the_address_but_not_the_password(client: TestClient) -> None:
+    with Session(engine_of(client)) as session:
+        create_user(session, email=ADMIN[0], password=ADMIN[1], role=Role.ADMIN)
+    admin = logged_in(client, ADMIN)
+    data = {
+        "csrf": "bad",
+        "email": "nieuw@gemeente.be",
+        "display_name": "Nieuwe Curator",
+        "password": "een geheim wachtwoord",
+    }
+    r = admin.post("/beheer/gebruikers", data=data)
+    assert r.status_code == 403
+    assert "Het formulier was verlopen" in visible_text(r.text)
+    assert 'value="nieuw@gemeente.be"' in r.text and 'value="Nieuwe Curator"' in r.text
+    assert "een geheim wachtwoord" not in r.text
+    with Session(engine_of(client)) as session:
+        assert find_user(session, "nieuw@gemeente.be") is None

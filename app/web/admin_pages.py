@@ -65,12 +65,15 @@ from app.web.beheer import (
     CuratorDep,
     beheer_router,
     current_user,
+    form_is_stale,
+    keeps_draft,
     key_of,
     lockout_of,
     open_router,
     safe_next,
     session_token,
     settings_of,
+    stale_notice,
     start_session,
 )
 from app.web.dates import long_date, moment
@@ -675,6 +678,7 @@ def users(request: Request, session: SessionDep, user: AdminDep) -> Response:
 
 
 @admin.post("/beheer/gebruikers", response_class=HTMLResponse)
+@keeps_draft
 def add_user(
     request: Request,
     session: SessionDep,
@@ -691,6 +695,9 @@ def add_user(
         "display_name": _field(display_name, MAX_NAME),
         "role": role if role in (r.value for r in Role) else Role.CURATOR.value,
     }
+    if form_is_stale(request):  # the address and name come back; a typed password does not
+        notice = stale_notice()
+        return _users_page(request, session, user, typed=typed, notice=notice, status_code=403)
     errors: dict[str, str] = {}
     address = typed["email"]
     if "@" not in address or any(c.isspace() for c in address):
