@@ -292,3 +292,20 @@ def test_a_stale_new_user_form_keeps_the_address_but_not_the_password(client: Te
     assert "een geheim wachtwoord" not in r.text
     with Session(engine_of(client)) as session:
         assert find_user(session, "nieuw@gemeente.be") is None
+
+
+def test_a_registration_edit_switch_keeps_the_draft(client: TestClient) -> None:
+    client.post(PATH, data={**GOOD, "csrf": token_of(client, PATH)})
+    (sub,) = submissions(client)
+    curator = logged_in(client, CURATOR)
+    base = f"/beheer/aanmeldingen/{sub.id}"
+    curator.post(f"{base}/oppakken", data={"csrf": token_of(curator, "/beheer")})
+    page = curator.get(f"{base}/bewerken").text
+    action, _pairs, marker = switch_form(page)
+    assert marker and action == f"{base}/bewerken?lang=en"
+    r = post_switch(curator, page, goal="Nog niet bewaard")
+    assert r.status_code == 200 and '<html lang="en">' in r.text
+    assert ">Nog niet bewaard</textarea>" in r.text
+    (sub,) = submissions(client)
+    assert sub.data["goal"] == GOOD["goal"]
+    assert "submission_edit" not in audit_actions(client)

@@ -52,15 +52,17 @@ from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
 from app.web.admin_pages import _lang, _page
 from app.web.beheer import (
+    TOKEN_FIELD,
     BadFormToken,
     CuratorDep,
     beheer_router,
     form_is_stale,
     keeps_draft,
+    session_token,
     stale_notice,
 )
 from app.web.dates import moment
-from app.web.forms import form_text
+from app.web.forms import form_text, is_language_switch
 
 curator = beheer_router()
 
@@ -345,8 +347,10 @@ def _edit_form(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    from app.web.registration_pages import fields_context
+    from app.web.registration_pages import field_pairs, fields_context
 
+    # What the language switch posts without JavaScript (app.js sends what is typed).
+    carry = [*field_pairs(data), (TOKEN_FIELD, session_token(request)), ("versie", version)]
     return _page(
         request,
         "beheer/submission_edit.html",
@@ -357,6 +361,7 @@ def _edit_form(
             "s": submission,
             "version": version,
             "notice": notice,
+            "carry": carry,
         },
         status_code=status_code,
     )
@@ -410,6 +415,8 @@ async def submission_edit(
         )
     if not _editable(submission, user) or user.id is None:
         return _to(f"{QUEUE}/{submission_id}")
+    if is_language_switch(form):
+        return _edit_form(request, user, submission, data, version, {})
     codebook = codebook_of(request)
     errors = field_errors(check_fields(data, codebook).issues, codebook, lang)
     if errors or not version:
