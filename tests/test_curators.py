@@ -751,3 +751,18 @@ def test_passwords_and_session_cookies_never_reach_the_logs(
         )
         for secret in secrets_seen:
             assert secret not in logged, (record.name, logged)
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "said"),
+    [("", "", "Vul uw e-mailadres in."), (CURATOR[0], "", "Vul uw wachtwoord in.")],
+)
+def test_an_empty_login_names_the_missing_field_and_counts_for_nothing(
+    site: Site, email: str, password: str, said: str
+) -> None:
+    for _ in range(12):  # more than the failures that lock an address
+        r = login(site.client, email, password)
+        assert r.status_code == 400 and said in r.text
+        assert "horen niet bij elkaar" not in r.text
+        assert f'value="{email}"' in r.text
+    assert logged_in(site.client, CURATOR)

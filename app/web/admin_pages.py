@@ -221,6 +221,13 @@ def login(
         return _login_page(
             request, email=email, message=message, next_path=next_path, status_code=403
         )
+    if not email or not password:
+        # Browsers do not send the form empty (required); a client that does hears which
+        # field is missing, and the attempt counts for nothing.
+        message = _("Vul uw e-mailadres in.") if not email else _("Vul uw wachtwoord in.")
+        return _login_page(
+            request, email=email, message=message, next_path=next_path, status_code=400
+        )
     # A first, cheap guard of this worker (all attempts); the failures that lock are
     # counted in the database, shared by all workers (app.auth.throttle).
     wait = check_rate(request, LOGIN_ACTION)
