@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,30 @@ def _page_section(result: page_bench.PageResult) -> str:
     return "\n".join(lines)
 
 
+def _server_section(
+    results: dict[str, Any],
+    key: str,
+    title: str,
+    measure: Callable[[], Any] | None,
+    format_section: Callable[[Any], str],
+) -> None:
+    """An optional measurement against real servers: skipped with --no-server (`measure`
+    None), and reported with why when it fails, keeping the rest of the run."""
+    if measure is None:
+        results[key] = {"skipped": "--no-server"}
+        _print(f"{title}\n  skipped (--no-server)")
+    else:
+        try:
+            found = measure()
+        except Exception as exc:  # optional measurement: report why, keep the rest
+            results[key] = {"skipped": f"{type(exc).__name__}: {exc}"}
+            _print(f"{title}\n  skipped: {type(exc).__name__}: {exc}")
+        else:
+            results[key] = found.as_dict()
+            _print(format_section(found))
+    _print()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -191,35 +216,20 @@ def main(argv: list[str] | None = None) -> int:
     _print(landscape_index_bench.format_section(index_rows))
     _print()
 
-    title = "8. The real server (`python -m app serve`) on generated catalogues"
-    if args.no_server:
-        results["scale_server"] = {"skipped": "--no-server"}
-        _print(f"{title}\n  skipped (--no-server)")
-    else:
-        try:
-            scale_result = scale_server_bench.run(scale)
-        except Exception as exc:  # optional measurement: report why, keep the rest
-            results["scale_server"] = {"skipped": f"{type(exc).__name__}: {exc}"}
-            _print(f"{title}\n  skipped: {type(exc).__name__}: {exc}")
-        else:
-            results["scale_server"] = scale_result.as_dict()
-            _print(scale_server_bench.format_section(scale_result))
-    _print()
-
-    title = "9. Where an advice's time goes (bench.floor_app, the real server, wrk)"
-    if args.no_server:
-        results["advice_floor"] = {"skipped": "--no-server"}
-        _print(f"{title}\n  skipped (--no-server)")
-    else:
-        try:
-            floor = advice_floor_bench.run(scale)
-        except Exception as exc:  # optional measurement: report why, keep the rest
-            results["advice_floor"] = {"skipped": f"{type(exc).__name__}: {exc}"}
-            _print(f"{title}\n  skipped: {type(exc).__name__}: {exc}")
-        else:
-            results["advice_floor"] = floor.as_dict()
-            _print(advice_floor_bench.format_section(floor))
-    _print()
+    _server_section(
+        results,
+        "scale_server",
+        "8. The real server (`python -m app serve`) on generated catalogues",
+        None if args.no_server else lambda: scale_server_bench.run(scale),
+        scale_server_bench.format_section,
+    )
+    _server_section(
+        results,
+        "advice_floor",
+        "9. Where an advice's time goes (bench.floor_app, the real server, wrk)",
+        None if args.no_server else lambda: advice_floor_bench.run(scale),
+        advice_floor_bench.format_section,
+    )
 
     path = write_json(results, args.output)
     _print(f"figures written to {path}")

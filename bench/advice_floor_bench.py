@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from bench.asgi_bench import ADVICE_PATH, BODIES, JSON_HEADERS
+from bench.report import columns
 from bench.scale import QUICK_SCALE, parse_scale, scale_from_env
 from bench.scale_server_bench import (
     BASE_SECONDS,
@@ -191,15 +192,6 @@ def format_section(result: FloorResult, number: int = 9) -> str:
         )
         for s in result.stages
     ]
-    widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  " + "  ".join(
-            c.rjust(w) if i else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    rule = "  " + "-" * (sum(widths) + 2 * (len(widths) - 1))
     validate, lane = result.stage("validate"), result.stage("lane")
     rules, advice = result.stage("rules"), result.stage("advice")
     cost = {
@@ -215,9 +207,7 @@ def format_section(result: FloorResult, number: int = 9) -> str:
             f"`python -m app serve`, 1 worker) on {result.size:,} generated initiatives, "
             f"{CONCURRENCY} connections (wrk), {result.rounds} round(s) of "
             f"{result.seconds_per_route} s per route",
-            line(head),
-            rule,
-            *(line(r) for r in rows),
+            columns(head, rows),
             "  each stage's CPU ms beyond the one before: "
             + ", ".join(f"{k} {v:.2f}" for k, v in cost.items()),
             "  the most any advice with this answer could reach, however fast its rules and "

@@ -7,7 +7,7 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -99,6 +99,22 @@ def table(rows: Iterable[Summary], unit: str, notes: Mapping[str, str] | None = 
         return "  " + "  ".join([first, *middle, cells[-1]]).rstrip()
 
     rule = "  " + "-" * (sum(widths[:-1]) + 2 * (len(widths) - 2))
+    return "\n".join([line(head), rule, *(line(r) for r in body)])
+
+
+def columns(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A plain table: the first column left-aligned, the others right-aligned, a rule under
+    the head."""
+    body = [tuple(r) for r in rows]
+    widths = [max(len(r[i]) for r in (tuple(head), *body)) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  " + "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    rule = "  " + "-" * (sum(widths) + 2 * (len(widths) - 1))
     return "\n".join([line(head), rule, *(line(r) for r in body)])
 
 

@@ -50,7 +50,7 @@ from app.catalogue.records import InitiativeRecord
 from app.core.db import init_db, make_engine
 from bench.asgi_bench import ADVICE_PATH, BODIES, JSON_HEADERS
 from bench.page_bench import PEOPLE
-from bench.report import verdict
+from bench.report import columns, verdict
 from bench.scale import QUICK_SCALE, parse_scale, scale_from_env, scaled
 from bench.stats import Summary, ratio, summarise
 from bench.synthetic import synthetic_catalogue
@@ -606,16 +606,7 @@ def format_table(result: ScaleResult) -> str:
                 r.generator,
             )
         )
-    widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  " + "  ".join(
-            c.rjust(w) if i else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    rule = "  " + "-" * (sum(widths) + 2 * (len(widths) - 1))
-    return "\n".join([line(head), rule, *(line(r) for r in rows)])
+    return columns(head, rows)
 
 
 def goal_lines(result: ScaleResult) -> list[str]:

@@ -90,3 +90,28 @@ def serving(database_url: str, log_path: Path, *args: str, **env: str) -> Iterat
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def serving_with_curator(
+    workdir: Path, email: str, password: str, secret: str, display_name: str = ""
+) -> Iterator[Server]:
+    """`serving` on a new database in `workdir` (the shipped catalogue) with one curator,
+    made by the app's own service, and a fixed secret key."""
+    from sqlmodel import Session
+
+    from app.auth.models import Role
+    from app.auth.service import create_user
+    from app.core.db import init_db, make_engine
+
+    url = f"sqlite:///{workdir / 'app.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    with Session(engine) as session:
+        create_user(
+            session, email=email, password=password, role=Role.CURATOR, display_name=display_name
+        )
+    engine.dispose()
+    env = {"SECRET_KEY": secret, "SECRET_KEY_FILE": str(workdir / "secret_key")}
+    with serving(url, workdir / "server.log", **env) as running:
+        yield running

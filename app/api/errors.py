@@ -106,20 +106,23 @@ def _html_error(request: Request, status: int, *, upload_limit: int | None = Non
     from app.web.templating import render
 
     set_language(request.scope.get("state", {}).get("lang", "nl"))
-    if status == 413:
-        title = _("Te groot")
-        if upload_limit is not None:
-            message = _(
+    if status == 413 and upload_limit is not None:
+        title, message = (
+            _("Te groot"),
+            _(
                 "Het bestand is te groot: de grens is {size}. Kies een kleiner bestand, of "
                 "verdeel de gegevens over meer bestanden."
-            ).format(size=size_words(upload_limit))
-        else:
-            message = _(
+            ).format(size=size_words(upload_limit)),
+        )
+    elif status == 413:
+        title, message = (
+            _("Te groot"),
+            _(
                 "Wat u verstuurde is te lang. Ga terug met de knop Vorige van uw browser: wat u "
                 "invulde staat er nog. Maak de tekst korter en verstuur opnieuw."
-            )
-        return render(request, "error.html", {"title": title, "message": message}, status_code=413)
-    if status == 403:
+            ),
+        )
+    elif status == 403:
         title, message = (
             _("Verzoek geweigerd"),
             _(
@@ -127,8 +130,16 @@ def _html_error(request: Request, status: int, *, upload_limit: int | None = Non
                 "verwerkt. Ga naar de Eenzaamheidswijzer zelf en probeer opnieuw."
             ),
         )
-        return render(request, "error.html", {"title": title, "message": message}, status_code=403)
-    if 400 <= status < 500 and status not in (404, 405):
+    elif status == 404:
+        title, message = (
+            _("Pagina niet gevonden"),
+            _("Deze pagina bestaat niet (meer). Controleer het adres of begin opnieuw."),
+        )
+    elif status == 405:
+        title, message = _("Niet toegestaan"), _("Deze actie is op deze pagina niet mogelijk.")
+    elif 400 <= status < 500:
+        # Any other refusal of a request no form of ours sends: said as a 400.
+        status = 400
         title, message = (
             _("Dit verzoek kon niet gelezen worden"),
             _(
@@ -136,14 +147,6 @@ def _html_error(request: Request, status: int, *, upload_limit: int | None = Non
                 "Vorige van uw browser, of open de pagina opnieuw, en probeer opnieuw."
             ),
         )
-        return render(request, "error.html", {"title": title, "message": message}, status_code=400)
-    if status == 404:
-        title, message = (
-            _("Pagina niet gevonden"),
-            _("Deze pagina bestaat niet (meer). Controleer het adres of begin opnieuw."),
-        )
-    elif status == 405:
-        title, message = _("Niet toegestaan"), _("Deze actie is op deze pagina niet mogelijk.")
     else:
         title, message = (
             _("Er ging iets mis"),

@@ -16,15 +16,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session
 
-from app.auth.models import Role
-from app.auth.service import create_user
-from app.core.db import init_db, make_engine
 from tests.browser.conftest import LOCALE, TIMEOUT_MS
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.wizard import Person, walk_with_mouse
-from tests.serving import Server, serving
+from tests.serving import Server, serving_with_curator
 
 EMAIL = "redactie@gemeente.be"
 PASSWORD = "een lang wachtwoord voor de redactie"
@@ -48,16 +44,8 @@ LEUVEN = Person(
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real server on its own database (the shipped catalogue), with one curator."""
     workdir: Path = tmp_path_factory.mktemp("journey-server")
-    url = f"sqlite:///{workdir / 'app.db'}"
-    engine = make_engine(url)
-    init_db(engine)
-    with Session(engine) as session:
-        create_user(
-            session, email=EMAIL, password=PASSWORD, role=Role.CURATOR, display_name="Rik Redactie"
-        )
-    engine.dispose()
-    env = {"SECRET_KEY": SECRET, "SECRET_KEY_FILE": str(workdir / "secret_key")}
-    with serving(url, workdir / "server.log", **env) as running:
+    curator = (EMAIL, PASSWORD, SECRET, "Rik Redactie")
+    with serving_with_curator(workdir, *curator) as running:
         yield running
 
 

@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session
 
-from app.auth.models import Role
-from app.auth.service import create_user
-from app.core.db import init_db, make_engine
 from tests.browser.conftest import LOCALE, TIMEOUT_MS
 from tests.browser.test_accessibility import assert_accessible
-from tests.serving import Server, serving
+from tests.serving import Server, serving_with_curator
 
 EMAIL = "curator@gemeente.be"
 PASSWORD = "een lang curatorwachtwoord"
@@ -32,14 +28,7 @@ RUNS = iter(range(1, 100))
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real server on its own database, with one curator made by the app's service."""
     workdir: Path = tmp_path_factory.mktemp("registration-server")
-    url = f"sqlite:///{workdir / 'app.db'}"
-    engine = make_engine(url)
-    init_db(engine)
-    with Session(engine) as session:
-        create_user(session, email=EMAIL, password=PASSWORD, role=Role.CURATOR)
-    engine.dispose()
-    env = {"SECRET_KEY": SECRET, "SECRET_KEY_FILE": str(workdir / "secret_key")}
-    with serving(url, workdir / "server.log", **env) as running:
+    with serving_with_curator(workdir, EMAIL, PASSWORD, SECRET) as running:
         yield running
 
 
