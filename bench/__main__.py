@@ -27,7 +27,7 @@ from bench import (
     server_bench,
 )
 from bench.report import LATEST, environment, header, table, verdict, write_json
-from bench.scale import QUICK_SCALE, ScaleError, parse_scale, scale_from_env
+from bench.scale import QUICK_SCALE, ScaleError, chosen_scale
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,11 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _scale(args: argparse.Namespace) -> float:
-    if args.scale is not None:
-        return parse_scale(args.scale)
-    if args.quick:
-        return QUICK_SCALE
-    return scale_from_env()
+    return chosen_scale(args.scale, args.quick)
 
 
 def _print(text: str = "") -> None:

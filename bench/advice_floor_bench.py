@@ -34,7 +34,7 @@ import httpx
 
 from bench.asgi_bench import ADVICE_PATH, BODIES, JSON_HEADERS
 from bench.report import columns
-from bench.scale import QUICK_SCALE, parse_scale, scale_from_env
+from bench.scale import QUICK_SCALE, chosen_scale
 from bench.scale_server_bench import (
     BASE_SECONDS,
     GOAL_ADVICE_RATIO,
@@ -228,12 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"scale {QUICK_SCALE}")
     parser.add_argument("--size", type=int, help="catalogue size (default: by scale)")
     args = parser.parse_args(argv)
-    if args.scale is not None:
-        scale = parse_scale(args.scale)
-    elif args.quick:
-        scale = QUICK_SCALE
-    else:
-        scale = scale_from_env()
+    scale = chosen_scale(args.scale, args.quick)
     print(format_section(run(scale, args.size)), flush=True)
     print(f"  ({os.cpu_count()} CPUs, shared with wrk)", flush=True)
     return 0

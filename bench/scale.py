@@ -28,6 +28,14 @@ def scale_from_env() -> float:
     return parse_scale(raw) if raw else 1.0
 
 
+def chosen_scale(scale: str | None, quick: bool) -> float:
+    """The scale of a run: --scale, else the quick scale for --quick, else BENCH_SCALE (1.0
+    when unset)."""
+    if scale is not None:
+        return parse_scale(scale)
+    return QUICK_SCALE if quick else scale_from_env()
+
+
 def scaled(base: int, scale: float, minimum: int = 1) -> int:
     """base × scale, rounded, never below minimum."""
     return max(minimum, round(base * scale))

@@ -51,7 +51,7 @@ from app.core.db import init_db, make_engine
 from bench.asgi_bench import ADVICE_PATH, BODIES, JSON_HEADERS
 from bench.page_bench import PEOPLE
 from bench.report import columns, verdict
-from bench.scale import QUICK_SCALE, parse_scale, scale_from_env, scaled
+from bench.scale import QUICK_SCALE, chosen_scale, scaled
 from bench.stats import Summary, ratio, summarise
 from bench.synthetic import synthetic_catalogue
 from bench.workers_bench import (
@@ -841,12 +841,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "key figures' lowest and highest",
     )
     args = parser.parse_args(argv)
-    if args.scale is not None:
-        scale = parse_scale(args.scale)
-    elif args.quick:
-        scale = QUICK_SCALE
-    else:
-        scale = scale_from_env()
+    scale = chosen_scale(args.scale, args.quick)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
     results = []
     for n in range(max(1, args.repeat)):
