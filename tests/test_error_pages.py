@@ -137,3 +137,11 @@ def test_an_id_that_is_no_number_is_a_missing_page(
     data = {"csrf": token_of(curator_client, "/beheer/aanbod")} if method == "POST" else None
     r = curator_client.request(method, path, data=data)
     assert "Pagina niet gevonden" in _page(r, 404, "nl")
+
+
+def test_the_hsds_feed_keeps_json_refusals(pages: TestClient) -> None:
+    # The HSDS feed is an API outside /api/: its clients read JSON, never a page.
+    r = pages.get("/hsds/services", params={"per_page": "abc"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "per_page"
+    r = pages.get("/hsds/nothing-here")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")

@@ -85,8 +85,17 @@ async def validation_handler(request: Request, exc: Exception) -> Response:
     return JSONResponse(status_code=422, content={"detail": [_clean(e) for e in exc.errors()]})
 
 
+# Paths whose clients read JSON: the API, the HSDS feed, the schema and the probes. Every
+# other path is a page, and its refusals are pages.
+JSON_PATHS = ("/api/", "/hsds", "/openapi", "/healthz", "/livez", "/readyz")
+
+
+def is_json_path(path: str) -> bool:
+    return path.startswith(JSON_PATHS)
+
+
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/openapi", "/healthz"))
+    return not is_json_path(request.url.path)
 
 
 def size_words(limit: int) -> str:

@@ -18,8 +18,10 @@ class BodySizeLimit:
         self.overrides = overrides or {}
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        from app.api.errors import _html_error, is_json_path
+
         path = scope["path"]
-        if path.startswith("/api/"):
+        if is_json_path(path):
             body = json.dumps({"detail": f"Request body larger than {limit} bytes"}).encode()
             headers = [
                 (b"content-type", b"application/json"),
@@ -31,8 +33,6 @@ class BodySizeLimit:
         # A page in the site's layout and language (set by the language middleware, which
         # runs before this one); the body was not read, so nothing of it is shown or kept.
         from fastapi import Request
-
-        from app.api.errors import _html_error
 
         upload = limit if path in self.overrides else None
         response = _html_error(Request(scope), 413, upload_limit=upload)

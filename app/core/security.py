@@ -89,7 +89,9 @@ class SecurityMiddleware:
         await self.app(scope, receive, with_headers)
 
     async def _forbidden(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].startswith("/api/"):
+        from app.api.errors import _html_error, is_json_path
+
+        if is_json_path(scope["path"]):
             body = json.dumps({"detail": "Cross-site request refused (CSRF protection)"}).encode()
             await send(
                 {
@@ -109,7 +111,6 @@ class SecurityMiddleware:
         # language middleware, so it is worked out here the same way).
         from fastapi import Request
 
-        from app.api.errors import _html_error
         from app.core.i18n import _cookie_lang, _query_lang, negotiate
 
         scope.setdefault("state", {})["lang"] = negotiate(_query_lang(scope), _cookie_lang(scope))
