@@ -208,3 +208,23 @@ def test_the_scale_asks_the_published_english_items_in_english(client: TestClien
         assert en in english and nl not in english
         assert nl in dutch and en not in dutch
     assert "I experience a general sense of emptiness." in english  # the authors' wording
+
+
+def test_catalogue_texts_are_marked_dutch_in_the_english_ui(client: TestClient) -> None:
+    """Initiatives are described in Dutch: in the English UI their texts carry lang="nl", so a
+    screen reader reads them as Dutch (WCAG 3.1.2); in the Dutch UI nothing is marked."""
+    import re
+
+    kinds = "(?:description|goal|result-description|offer-description)"
+    marked = re.compile(f'<p class="{kinds}" lang="nl">')
+    plain = re.compile(f'<p class="{kinds}">')
+    person = {"age_group": "older", "problem_nature": "situational", "wants_contact": "true",
+              "coping": "active", "municipality": "Gent"}  # fmt: skip
+    for lang, pattern, other in (("en", marked, plain), ("nl", plain, marked)):
+        pages = [
+            client.get(f"/aanbod?lang={lang}").text,
+            client.get(f"/aanbod/1?lang={lang}").text,
+            client.post(f"/advies?lang={lang}", data=person).text,
+        ]
+        for page in pages:
+            assert pattern.search(page) and not other.search(page), lang
