@@ -102,6 +102,19 @@ def clean_fields(form: Any) -> dict[str, Any]:
     return data
 
 
+def field_pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The fields as the (name, value) pairs a form posts, a list field once per value:
+    what clean_fields reads back (hidden inputs of a draft)."""
+    pairs: list[tuple[str, str]] = []
+    for name in FIELDS:
+        value = data.get(name)
+        if name in LIST_FIELDS:
+            pairs.extend((name, str(v)) for v in value or [])
+        else:
+            pairs.append((name, str(value or "")))
+    return pairs
+
+
 def is_postcode(text: str) -> bool:
     """A Belgian postcode: four digits, 1000 to 9999 (bpost)."""
     return len(text) == 4 and text.isascii() and text.isdigit() and text[0] != "0"

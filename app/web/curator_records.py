@@ -40,7 +40,7 @@ from app.catalogue.edits import (
 )
 from app.catalogue.freshness import INITIATIVE_TABLE, is_stale, today_in_belgium
 from app.catalogue.models import LIST_FIELDS, Initiative
-from app.catalogue.submissions import FIELDS, DuplicateInitiative, clean_fields
+from app.catalogue.submissions import FIELDS, DuplicateInitiative, clean_fields, field_pairs
 from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
 from app.web.admin_pages import (
@@ -64,7 +64,7 @@ from app.web.beheer import (
 )
 from app.web.dates import long_date, moment
 from app.web.forms import form_text, is_language_switch
-from app.web.registration_pages import codebook_of, field_errors, field_pairs, fields_context
+from app.web.registration_pages import codebook_of, field_errors, fields_context
 
 router = beheer_router()
 

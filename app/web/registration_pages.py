@@ -21,7 +21,6 @@ from sqlmodel import Session
 from app.auth.sessions import form_token, is_https, new_login_nonce, token_matches
 from app.catalogue.columns import Codebook
 from app.catalogue.csvio import CsvIssue
-from app.catalogue.models import LIST_FIELDS
 from app.catalogue.submissions import (
     FIELDS,
     Status,
@@ -30,6 +29,7 @@ from app.catalogue.submissions import (
     clean_fields,
     contact_problem,
     create_submission,
+    field_pairs,
 )
 from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
@@ -230,18 +230,6 @@ def fields_context(
         "matrix_coded": MATRIX_CODED,
         "municipality_options": _municipality_options(),
     }
-
-
-def field_pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """The fields as (name, value) pairs of hidden inputs; a list field once per id."""
-    pairs: list[tuple[str, str]] = []
-    for name in FIELDS:
-        value = data.get(name)
-        if name in LIST_FIELDS:
-            pairs.extend((name, str(v)) for v in value or [])
-        else:
-            pairs.append((name, str(value or "")))
-    return pairs
 
 
 def _lang(request: Request) -> str:

@@ -44,6 +44,7 @@ from app.catalogue.submissions import (
     check_fields,
     claim,
     clean_fields,
+    field_pairs,
     may_take_over,
     pending,
     reject,
@@ -347,7 +348,7 @@ def _edit_form(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    from app.web.registration_pages import field_pairs, fields_context
+    from app.web.registration_pages import fields_context
 
     # What the language switch posts without JavaScript (app.js sends what is typed).
     carry = [*field_pairs(data), (TOKEN_FIELD, session_token(request)), ("versie", version)]
