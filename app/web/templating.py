@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from app.core.config import REPO_ROOT
 from app.core.i18n import current_language, decimal, gettext_, ngettext_, translations
+from app.web.forms import LANGUAGE_SWITCH
 
 TEMPLATES_DIR = REPO_ROOT / "templates"
 STATIC_DIR = REPO_ROOT / "static"
@@ -92,6 +93,8 @@ def environment() -> Environment:
     env.filters["dec"] = decimal
     env.filters["cite"] = cite
     env.globals["here_with"] = here_with
+    # The marker field of a form's language switch (lang_switch with reshow).
+    env.globals["LANGUAGE_SWITCH"] = LANGUAGE_SWITCH
     return env
 
 
