@@ -149,6 +149,28 @@ def test_curator_edit_switch_keeps_the_draft_and_saves_nothing(client: TestClien
     assert "initiative_edit" not in audit_actions(curator)
 
 
+def test_the_preview_switch_shows_the_same_changes_in_the_other_language(
+    client: TestClient,
+) -> None:
+    # The review-changes page of an edit: its switch had been a link to the empty edit
+    # form, which dropped the draft.
+    curator = logged_in(client, CURATOR)
+    choir = record(curator)
+    form = open_form(curator, choir)
+    path = f"/beheer/aanbod/{choir.id}/bewerken"
+    preview = curator.post(path, data={**form, "goal": "Doel om na te kijken"})
+    assert preview.status_code == 200 and "Doel om na te kijken" in visible_text(preview.text)
+    action, pairs, marker = switch_form(preview.text)
+    assert not marker and action == f"{path}?lang=en"
+    data: dict[str, list[str]] = {}
+    for name, value in pairs:
+        data.setdefault(name, []).append(value)
+    r = curator.post(action, data=data)
+    assert r.status_code == 200 and '<html lang="en">' in r.text
+    assert "Review changes" in r.text and "Doel om na te kijken" in visible_text(r.text)
+    assert record(curator).goal != "Doel om na te kijken"
+
+
 # --- 2. a stale form token keeps a curator's text ------------------------------------------
 
 

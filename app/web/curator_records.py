@@ -266,8 +266,6 @@ def _form(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    # What the language switch posts without JavaScript (app.js sends what is typed).
-    carry = [*field_pairs(data), (TOKEN_FIELD, session_token(request)), (VERSION_FIELD, version)]
     return _page(
         request,
         "beheer/record_edit.html",
@@ -278,10 +276,16 @@ def _form(
             "i": row,
             "version": version,
             "notice": notice,
-            "carry": carry,
+            "carry": _draft_pairs(request, data, version),
         },
         status_code=status_code,
     )
+
+
+def _draft_pairs(request: Request, data: dict[str, Any], version: str) -> list[tuple[str, str]]:
+    """The draft as the edit form posts it: what the language switch of the edit form and
+    of the preview sends (with JavaScript, the edit form's switch sends what is typed)."""
+    return [*field_pairs(data), (TOKEN_FIELD, session_token(request)), (VERSION_FIELD, version)]
 
 
 def _preview(
@@ -303,6 +307,9 @@ def _preview(
             "i": row,
             "diff": diff_rows(changes, codebook_of(request), lang),
             "hidden": field_pairs(data),
+            # The switch posts the draft to the edit form's handler, which shows this
+            # preview again in the other language.
+            "carry": _draft_pairs(request, data, version),
             "version": version,
             "conflict": conflict,
         },
