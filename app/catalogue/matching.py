@@ -499,7 +499,35 @@ def _chosen(view: _View, limit: int, top: Top) -> list[Entry]:
         if not found:
             break
         known[found] = True
-    return sorted((_entry(index.records[i], ask) for i in chosen), key=_sort_key)
+    return sorted(_entries(view, chosen), key=_sort_key)
+
+
+# Place names by the indexed path's place codes (PLACE_ORDER's tiers, _ELSEWHERE, _UNKNOWN).
+_PLACE_NAMES = ("municipality", "region", "flanders", "elsewhere", "unknown")
+
+
+def _entries(view: _View, chosen: list[int]) -> list[Entry]:
+    """_entry of each record at `chosen`, read from the view's arrays instead of worked out
+    again per record: the score is view.scores' (the same float operations as _fit's, in
+    the same order) plus the region bonus (0.0 outside the region, as _entry adds none
+    there), the place and the plan tier are the view's tables'."""
+    index = view.index
+    pos = np.asarray(chosen, dtype=np.int32)
+    slots = index.place_slot[pos]
+    score = view.scores(pos)
+    score += view.bonus[slots]
+    entries: list[Entry] = []
+    for i, s, place, in_plan in zip(
+        chosen,
+        score.tolist(),
+        view.place[slots].tolist(),
+        view.plan[index.element_set[pos]].tolist(),
+        strict=True,
+    ):
+        ini = index.records[i]
+        tier = (0 if in_plan else 3) + place if place < _ELSEWHERE else 0
+        entries.append((tier, -s, ini.name.casefold(), ini.id, ini, _PLACE_NAMES[place]))
+    return entries
 
 
 def _top_offers(view: _View, limit: int, known: Flags | None) -> list[int]:
