@@ -124,44 +124,78 @@ class Scored:
     pinned: list[ElementId] = field(default_factory=list)
 
 
+# One effect of a rule, ready to apply in one language: its kind (raise, lower, discourage
+# or approach), the element or approach it acts on, its weight (0.0 when it has none), its
+# reason and whether it pins.
+PreparedEffect = tuple[str, Any, float, Reason, bool]
+# A rule ready to apply: the rule, whether it is personal, its effects and its signals.
+PreparedRule = tuple[CompiledRule, bool, tuple[PreparedEffect, ...], tuple[str, ...]]
+
+
+def _prepared_rules(knowledge: Knowledge, lang: str) -> tuple[PreparedRule, ...]:
+    """Every rule with its effects ready to apply: kind, target, weight and rendered reason
+    worked out once per language, from the rules alone, instead of for every intake.
+    A rule is personal unless it holds for everyone (the evidence tiers): those rank,
+    but say nothing of fit."""
+    key = ("prepared_rules", lang)
+    cached: tuple[PreparedRule, ...] | None = knowledge.reason_cache.get(key)
+    if cached is not None:
+        return cached
+    prepared: list[PreparedRule] = []
+    for rule in knowledge.rules:
+        effects: list[PreparedEffect] = []
+        signals: list[str] = []
+        for effect in rule.rule.effects:
+            w = effect.weight or 0.0
+            if effect.raise_ is not None:
+                reason = _reason(knowledge, rule, lang, "raise", w)
+                effects.append(("raise", effect.raise_, w, reason, effect.pin))
+            elif effect.lower is not None:
+                reason = _reason(knowledge, rule, lang, "lower", w)
+                effects.append(("lower", effect.lower, w, reason, False))
+            elif effect.discourage is not None:
+                reason = _reason(knowledge, rule, lang, "discourage", None)
+                effects.append(("discourage", effect.discourage, w, reason, False))
+            elif effect.approach is not None:
+                reason = _reason(knowledge, rule, lang, "approach", w)
+                effects.append(("approach", effect.approach, w, reason, False))
+            elif effect.signal is not None:
+                signals.append(effect.signal)
+        prepared.append((rule, bool(rule.rule.when), tuple(effects), tuple(signals)))
+    cached = tuple(prepared)
+    knowledge.reason_cache[key] = cached
+    return cached
+
+
 def score_rules(facts: Facts, knowledge: Knowledge, lang: str) -> Scored:
     """Apply every rule that holds for these facts."""
     out = Scored()
     fact_map = facts.as_mapping()
-    for rule in knowledge.rules:
+    for rule, personal, effects, signals in _prepared_rules(knowledge, lang):
         if not rule.matches(fact_map):
             continue
         out.fired.append(rule.rule.id)
-        # A rule that holds for everyone (the evidence tiers) ranks, but says nothing of fit.
-        personal = bool(rule.rule.when)
-        for effect in rule.rule.effects:
-            if effect.raise_ is not None:
-                w = effect.weight or 0.0
-                reason = _reason(knowledge, rule, lang, "raise", w)
-                out.scores[effect.raise_] += w
-                out.reasons[effect.raise_].append(reason)
+        for kind, target, w, reason, pin in effects:
+            if kind == "raise":
+                out.scores[target] += w
+                out.reasons[target].append(reason)
                 if personal:
-                    out.fit.add(effect.raise_)
-                    out.personal[effect.raise_].append(reason)
-                    out.raised_by[effect.raise_].append(rule.rule.id)
-                if effect.pin and effect.raise_ not in out.pinned:
-                    out.pinned.append(effect.raise_)
-            elif effect.lower is not None:
-                w = effect.weight or 0.0
-                out.scores[effect.lower] -= w
-                out.reasons[effect.lower].append(_reason(knowledge, rule, lang, "lower", w))
-            elif effect.discourage is not None:
-                out.discouraged[effect.discourage].append(
-                    _reason(knowledge, rule, lang, "discourage", None)
-                )
-            elif effect.approach is not None:
-                w = effect.weight or 0.0
-                out.approach_scores[effect.approach] += w
-                out.approach_reasons[effect.approach].append(
-                    _reason(knowledge, rule, lang, "approach", w)
-                )
-            elif effect.signal is not None and effect.signal not in out.signal_ids:
-                out.signal_ids.append(effect.signal)
+                    out.fit.add(target)
+                    out.personal[target].append(reason)
+                    out.raised_by[target].append(rule.rule.id)
+                if pin and target not in out.pinned:
+                    out.pinned.append(target)
+            elif kind == "lower":
+                out.scores[target] -= w
+                out.reasons[target].append(reason)
+            elif kind == "discourage":
+                out.discouraged[target].append(reason)
+            else:
+                out.approach_scores[target] += w
+                out.approach_reasons[target].append(reason)
+        for signal in signals:
+            if signal not in out.signal_ids:
+                out.signal_ids.append(signal)
     return out
 
 
@@ -555,7 +589,7 @@ def advise(
     signals.sort(key=lambda s: _LEVEL_ORDER[s.level])
 
     lonely = facts.djg6 is None or facts.djg6.band is not DjgBand.not_lonely
-    labels = {e.value: el.label.get(lang) for e, el in knowledge.elements.items()}
+    labels = knowledge.element_labels(lang)
     matches = match_initiatives(
         MatchRequest(
             element_scores={el.id: el.score for el in elements},

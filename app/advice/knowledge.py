@@ -237,8 +237,9 @@ class Knowledge:
     # lower-cased names and phone numbers of crisis and listening lines (rules/signals.yaml)
     helplines: frozenset[str] = frozenset()
     element_order: dict[ElementId, int] = field(default_factory=dict)
-    # Memo of rendered reasons (rule id, effect, weight, language) and of derived indexes;
-    # filled lazily.
+    # Memo of rendered reasons (rule id, effect, weight, language), of derived indexes and
+    # of per-language tables (prepared rules, phrases, labels); filled lazily. Keyed on the
+    # knowledge and a language only, never on anything of an intake.
     reason_cache: dict[tuple[Any, ...], Any] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -256,9 +257,24 @@ class Knowledge:
         """One sentence of rules/phrases.yaml in the language asked for."""
         return self.phrases[id_].get(lang)
 
-    def phrases_for(self, lang: str, prefix: str = "") -> dict[str, str]:
-        """Every phrase whose id starts with `prefix`, in one language."""
-        return {k: v.get(lang) for k, v in self.phrases.items() if k.startswith(prefix)}
+    def phrases_for(self, lang: str, prefix: str = "") -> Mapping[str, str]:
+        """Every phrase whose id starts with `prefix`, in one language (built once; shared,
+        so read only)."""
+        key = ("phrases_for", lang, prefix)
+        cached: Mapping[str, str] | None = self.reason_cache.get(key)
+        if cached is None:
+            cached = {k: v.get(lang) for k, v in self.phrases.items() if k.startswith(prefix)}
+            self.reason_cache[key] = cached
+        return cached
+
+    def element_labels(self, lang: str) -> Mapping[str, str]:
+        """Element id → its label in one language (built once; shared, so read only)."""
+        key = ("element_labels", lang)
+        cached: Mapping[str, str] | None = self.reason_cache.get(key)
+        if cached is None:
+            cached = {e.value: el.label.get(lang) for e, el in self.elements.items()}
+            self.reason_cache[key] = cached
+        return cached
 
     def label(self, section: str, id_: str, lang: str = "nl") -> str:
         entry = self.vocabulary.get(section, {}).get(id_)

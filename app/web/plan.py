@@ -134,7 +134,7 @@ def arrange(advice: Advice, knowledge: Knowledge, lang: str) -> AdviceView:
     items = {item.id: item for item in advice.plan_items}
     plan_ids = [e for e in advice.plan if e in by_id]
     # Every element's label: offers also name elements outside the advice.
-    labels = {e.value: el.label.get(lang) for e, el in knowledge.elements.items()}
+    labels = dict(knowledge.element_labels(lang))
     labels |= {el.id: el.label for el in advice.elements}
 
     # A plan line is said under its element; a shared reason used as a plan line is
