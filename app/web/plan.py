@@ -278,7 +278,10 @@ _CITATION = re.compile(r"\s*(\([^()]*\d{4}[a-z]?\))\s*$")
 
 def short_description(text: str) -> str:
     """An offer's first sentence, keeping the citation that closes the description."""
-    cited = _CITATION.search(text)
+    # A closing citation holds no parenthesis, so it opens at the last "(": the search
+    # starts at the blanks before it instead of trying every position of a long text.
+    opening = text.rfind("(")
+    cited = _CITATION.search(text, len(text[:opening].rstrip())) if opening >= 0 else None
     body = text[: cited.start()] if cited else text
     first = body.split(". ", 1)[0].rstrip(".") + "."
     return f"{first} {cited.group(1)}" if cited else first
