@@ -647,7 +647,9 @@ def _bounded(
             ends = np.cumsum(counts[ordered])
             tail = None
         before = int(ends[start - 1]) if start else 0
-        end = max(int(np.searchsorted(ends, before + want)) + 1, start + 1)
+        # At most to the end of the sets sorted so far: past it, `start` would skip the
+        # first set of the tail once that is sorted in.
+        end = min(max(int(np.searchsorted(ends, before + want)) + 1, start + 1), ordered.size)
         pos = gather_runs(order, starts, ordered[start:end])
         if elsewhere:
             pos = pos[view.place[index.place_slot[pos]] >= _ELSEWHERE]
