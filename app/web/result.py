@@ -233,7 +233,6 @@ def _result_context(
         **advice_view_context(advice, knowledge, lang),
         "answers": answers,
         "hidden": answers.pairs(),
-        "query": answers.query(),
         "whatif": whatif,
         "whatif_values": values,
         "whatif_open": whatif is not None,
