@@ -194,6 +194,7 @@ class CatalogueIndex:
         "_lock",
         "age_groups",
         "dimensions",
+        "element_bits",
         "element_order",
         "element_set",
         "element_starts",
@@ -247,6 +248,15 @@ class CatalogueIndex:
         for k, found in enumerate(ordered):
             table[: len(found), k] = found
         self.element_table: Ints = table
+        # With at most BITS element ids, each column's elements as a 64-bit set too: whether a
+        # set holds one of a request's elements is then one AND per set.
+        self.element_bits: npt.NDArray[np.uint64] | None = None
+        if none <= BITS:
+            self.element_bits = np.fromiter(
+                (sum(1 << c for c in found) for found in ordered),
+                dtype=np.uint64,
+                count=len(ordered),
+            )
         self.element_set: npt.NDArray[np.int32] = which.astype(np.int32)
         self.element_order, self.element_starts = grouped_positions(which, len(ordered))
 

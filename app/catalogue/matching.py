@@ -311,17 +311,26 @@ class _View:
         in_plan = np.zeros(len(codes) + 1, dtype=np.bool_)
         weight = np.zeros(len(codes) + 1, dtype=np.float64)  # the last: no element
         penalty = np.zeros(len(codes) + 1, dtype=np.float64)
+        advised_bits = plan_bits = 0
         for e, code in codes.items():
             if e in req.element_scores:
                 advised[code] = True
+                advised_bits |= 1 << code
                 w = PLAN_WEIGHT if e in ask.plan else OTHER_WEIGHT
                 weight[code] = w * req.element_scores[e] / ask.top
             if e in ask.plan:
                 in_plan[code] = True
+                plan_bits |= 1 << code
             if e in req.discouraged:
                 penalty[code] = DISCOURAGED_PENALTY
-        self.delivers: Flags = np.asarray(advised[table].any(axis=0), dtype=np.bool_)
-        self.plan: Flags = np.asarray(in_plan[table].any(axis=0), dtype=np.bool_)
+        bits = index.element_bits
+        if bits is not None:
+            # One AND per element set instead of a lookup per element of every set.
+            self.delivers: Flags = (bits & np.uint64(advised_bits)) != 0
+            self.plan: Flags = (bits & np.uint64(plan_bits)) != 0
+        else:
+            self.delivers = np.asarray(advised[table].any(axis=0), dtype=np.bool_)
+            self.plan = np.asarray(in_plan[table].any(axis=0), dtype=np.bool_)
         elements = np.zeros(table.shape[1], dtype=np.float64)
         if np.any((weight != 0) & (penalty != 0)):
             for row in table:
