@@ -16,12 +16,14 @@ $(DEPS): pyproject.toml constraints.txt
 run: $(DEPS)
 	$(BIN)/python -m app serve --host 127.0.0.1 --port 8000
 
-## Install what the tests need, lint, type-check and run every test
+## Install what the tests need, lint, type-check and run every test, on every CPU
+## (TEST_WORKERS=0 runs them in one process)
+TEST_WORKERS ?= auto
 test: $(DEPS) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## Install Debian's Chromium for the browser tests (tests/browser) when it is missing
 .PHONY: browser-deps

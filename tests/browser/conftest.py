@@ -20,7 +20,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Request,
+    expect,
+    sync_playwright,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -37,6 +45,10 @@ VIEWPORT = {"width": 1100, "height": 900}
 LOCALE = "nl-BE"
 SERVER_START_TIMEOUT = 30.0
 TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do (Playwright's own default is 5 s): `make test` runs
+# the tests on both CPUs of a small machine, beside the server and Chromium, and a page
+# that is merely slow then must not count as wrong.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 _PAGE_WEIGHTS: dict[str, int] = {}
