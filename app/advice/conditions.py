@@ -163,19 +163,32 @@ def _set(name: str, spec: Any, enum: type[StrEnum], ids: frozenset[str]) -> Pred
     return _all_of(preds)
 
 
+# The loops below are plain for-loops, not all()/any() over a generator: every rule's
+# condition runs for every intake, and a generator costs more than the checks it makes.
+
+
 def _all_of(preds: list[Predicate]) -> Predicate:
     if len(preds) == 1:
         return preds[0]
+    checks = tuple(preds)
 
     def all_hold(f: Mapping[str, object]) -> bool:
-        return all(p(f) for p in preds)
+        for p in checks:  # noqa: SIM110 (see above)
+            if not p(f):
+                return False
+        return True
 
     return all_hold
 
 
 def _any_of(preds: list[Predicate]) -> Predicate:
+    checks = tuple(preds)
+
     def one_holds(f: Mapping[str, object]) -> bool:
-        return any(p(f) for p in preds)
+        for p in checks:  # noqa: SIM110 (see above)
+            if p(f):
+                return True
+        return False
 
     return one_holds
 
