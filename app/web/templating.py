@@ -100,7 +100,8 @@ class _TranslatedLiterals(Extension):
     result page holds some 150). What the template gets is _gettext's value: Markup when
     autoescaping (a parenthesised `"..."|safe`, which Jinja folds into a constant), else
     the plain text. A template with an autoescape block, whose escaping Jinja decides
-    only at render time, is left as it is, and so is a message that does not %-format."""
+    only at render time, is left as it is, and so is a message that does not %-format.
+    (No template binds `_` or `gettext` to anything else, which this relies on.)"""
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
         tokens = list(stream)
