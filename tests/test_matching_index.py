@@ -169,6 +169,22 @@ def test_same_offers_over_random_catalogues(
     assert both.offers > both.calls and both.inspiration > both.calls
 
 
+@pytest.mark.parametrize(("size", "seed"), [(500, 2), (1500, 6)])
+def test_same_offers_when_the_sets_sorted_first_run_out(
+    both: Both, knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch, size: int, seed: int
+) -> None:
+    """The element sets beyond the first sorted ones are sorted in only when those hold too
+    few fitting records: rare with the real sizes, so both are made small here. The best
+    set of that tail once went unseen (an offer the plain loop shows was missing)."""
+    monkeypatch.setattr(matching, "_FIRST_SETS", 4)
+    monkeypatch.setattr(matching, "_FIRST_ROUND", 8)
+    records = adversarial_catalogue(size, seed, 0)
+    limits = [8, 3, 20]
+    for n, intake in enumerate(_some_intakes(seed, 37)):
+        advise(intake, knowledge, records, initiative_limit=limits[n % len(limits)])
+    assert both.calls > 100
+
+
 @pytest.mark.parametrize("size", [300, 3000])
 def test_same_offers_over_a_realistic_catalogue(
     both: Both, knowledge: Knowledge, size: int
