@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import combinations
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -40,6 +41,9 @@ PERSON = {
     "coping": "passive",
 }
 STEPS = ["context", "questions", "course", "dimensions", "risks", "scale", "review"]
+
+# The three questions of Machielse & Ariaans, in the order the step asks them.
+QUESTIONS = ("problem_nature", "wants_contact", "coping")
 
 
 # Most tests here only read: they share one application and database. The few that save,
@@ -131,9 +135,35 @@ def test_missing_answers_show_dutch_errors_and_keep_the_rest(client: TestClient)
     r = client.get("/intake/questions", params=params)
     assert r.status_code == 200
     assert 'id="error-summary"' in r.text and 'role="alert"' in r.text
-    assert r.text.count("Kies een antwoord.") == 4  # two in the summary, two by the fields
+    # Each missing answer names its question, in the summary and by the field.
+    assert r.text.count("Vraag 2: kies of de persoon nieuwe contacten wil opbouwen.") == 2
+    assert r.text.count("Vraag 3: kies of de persoon daar zelf actief aan kan (mee)werken.") == 2
+    assert "Vraag 1:" not in r.text
     assert 'value="structural" checked' in r.text
     assert 'name="municipality" value="Gent"' in r.text  # other steps' answers kept
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("missing", [m for n in (1, 2, 3) for m in combinations(QUESTIONS, n)])
+def test_each_missing_question_is_named_in_the_error_summary(
+    client: TestClient, lang: str, missing: tuple[str, ...]
+) -> None:
+    """Every open question of the three gets a line of its own in the summary, naming it
+    (its number), in the UI's language: never the same line twice."""
+    answers = {"problem_nature": "structural", "wants_contact": "true", "coping": "passive"}
+    params = {k: v for k, v in answers.items() if k not in missing}
+    r = client.get(
+        "/intake/questions", params={**params, "age_group": "older", "go": "next", "lang": lang}
+    )
+    summary = re.search(r'<div class="error-summary".*?</ul>', r.text, re.S)
+    assert summary is not None
+    lines = re.findall(r'<a href="#f-(\w+)">([^<]+)</a>', summary.group(0))
+    assert [field for field, _ in lines] == [q for q in QUESTIONS if q in missing]
+    texts = [text for _, text in lines]
+    assert len(set(texts)) == len(texts)
+    word = "Question" if lang == "en" else "Vraag"
+    for field, text in lines:
+        assert text.startswith(f"{word} {QUESTIONS.index(field) + 1}:"), text
 
 
 @pytest.mark.parametrize(
@@ -237,7 +267,7 @@ def test_result_with_missing_answers_goes_back_to_the_step(client: TestClient) -
     assert r.status_code == 303
     assert r.headers["location"].startswith("/intake/questions?")
     page = client.get(r.headers["location"])
-    assert "Kies een antwoord." in page.text
+    assert "Vraag 1: kies of de problematiek situationeel of structureel is." in page.text
 
 
 def test_plan_pdf(client: TestClient) -> None:
@@ -782,7 +812,10 @@ def test_back_to_overview_validates_the_step(client: TestClient) -> None:
         "/intake/questions",
         params={**PERSON, "coping": "", "back_to": "review", "go": "overview"},
     )
-    assert bad.url.path == "/intake/questions" and "Kies een antwoord." in bad.text
+    assert (
+        bad.url.path == "/intake/questions"
+        and "Vraag 3: kies of de persoon daar zelf actief aan kan (mee)werken." in bad.text
+    )
     assert ">Terug naar overzicht</button>" in bad.text
     htmx = client.get(
         "/intake/course",

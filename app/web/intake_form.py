@@ -142,6 +142,19 @@ class Answers:
         return urlencode(self.pairs() + list(extra.items()))
 
 
+def _missing_answer(field: str) -> str:
+    """The message for a required question left open: it names the question, so that each
+    line of the error summary says which answer is missing (three times "choose an answer"
+    did not)."""
+    if field == "problem_nature":
+        return _("Vraag 1: kies of de problematiek situationeel of structureel is.")
+    if field == "wants_contact":
+        return _("Vraag 2: kies of de persoon nieuwe contacten wil opbouwen.")
+    if field == "coping":
+        return _("Vraag 3: kies of de persoon daar zelf actief aan kan (mee)werken.")
+    return _("Kies een antwoord.")
+
+
 def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
     errors: dict[str, str] = {}
     for field in step.fields:
@@ -154,7 +167,7 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
             continue
         value = answers.get(field)
         if field in step.required and not value:
-            errors[field] = _("Kies een antwoord.")
+            errors[field] = _missing_answer(field)
         elif field == "duration_months":
             months = whole_number(value)
             if value and months is None:
