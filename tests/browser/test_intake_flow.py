@@ -29,6 +29,8 @@ from tests.browser.wizard import (
 WITH_AND_WITHOUT_JS = pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
 MARKER = "window.__noReload = 'still here'"
 MARKER_CHECK = "() => window.__noReload"
+# What the error summary and the field say when question 2 is left open.
+NO_WANTS_CONTACT = "Vraag 2: kies of de persoon nieuwe contacten wil opbouwen."
 
 
 def result_answers(page: Page) -> dict[str, list[str]]:
@@ -145,9 +147,9 @@ def test_missing_answer_shows_errors_and_keeps_the_given_answers(page: Page) -> 
     expect(summary).to_be_visible()
     expect(summary).to_have_attribute("role", "alert")
     expect(summary).to_contain_text("Controleer deze antwoorden")
-    expect(summary.get_by_role("link")).to_have_text(["Vraag 2: kies of de persoon nieuwe contacten wil opbouwen."])
+    expect(summary.get_by_role("link")).to_have_text([NO_WANTS_CONTACT])
     expect(summary).to_be_focused()
-    expect(page.locator("#e-wants_contact")).to_contain_text("Vraag 2: kies of de persoon nieuwe contacten wil opbouwen.")
+    expect(page.locator("#e-wants_contact")).to_contain_text(NO_WANTS_CONTACT)
     expect(page.locator("#f-wants_contact")).to_have_class(re.compile(r"\bhas-error\b"))
     expect(page.locator("#e-problem_nature")).to_have_count(0)
     expect_step(page, "questions")
