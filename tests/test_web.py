@@ -166,25 +166,52 @@ def test_each_missing_question_is_named_in_the_error_summary(
         assert text.startswith(f"{word} {QUESTIONS.index(field) + 1}:"), text
 
 
+# Per step, every field given a value no form offers (the scale: two items answered, four
+# left open): the most error lines a step can show at once.
+ALL_WRONG = {
+    "context": {"crisis_signs": "panic", "age_group": "martian", "age": "abc"},
+    "questions": {"problem_nature": "x", "wants_contact": "x", "coping": "x"},
+    "course": {"duration_months": "twee jaar", "course": "forever"},
+    "dimensions": {"dimensions": "sad", "socially_isolated": "maybe"},
+    "risks": {"risk_factors": ["none", "poverty"]},
+    "scale": {"djg6_1": "ja", "djg6_2": "misschien"},
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("step", list(ALL_WRONG))
+def test_the_error_summary_never_says_the_same_line_twice(
+    client: TestClient, lang: str, step: str
+) -> None:
+    """However many answers of a step are wrong or missing, each line of the summary says
+    which question it is about: no two lines are the same."""
+    r = client.get(f"/intake/{step}", params={**ALL_WRONG[step], "go": "next", "lang": lang})
+    summary = re.search(r'<div class="error-summary".*?</ul>', r.text, re.S)
+    assert summary is not None
+    texts = re.findall(r'<a href="#f-\w+">([^<]+)</a>', summary.group(0))
+    assert len(texts) >= (5 if step == "scale" else 1)
+    assert len(set(texts)) == len(texts), texts
+
+
 @pytest.mark.parametrize(
     ("step", "params", "message"),
     [
         ("context", {}, "Kies een leeftijdsgroep, of geef de leeftijd in jaren."),
-        ("context", {"age_group": "martian"}, "Kies een van de aangeboden antwoorden."),
+        ("context", {"age_group": "martian"}, "Leeftijdsgroep: kies een van de aangeboden"),
         ("context", {"age_group": "older", "municipality": "x" * 81}, "hoogstens 80 tekens"),
         ("context", {"age": "abc"}, "Leeftijd: geef een geheel aantal jaren"),
         ("context", {"age": "121"}, "Leeftijd: geef een geheel aantal jaren"),
         ("context", {"age": "-3"}, "Leeftijd: geef een geheel aantal jaren"),
         ("context", {"age": "4.5"}, "Leeftijd: geef een geheel aantal jaren"),
         ("context", {"age": "30", "age_group": "older"}, "30 jaar hoort bij volwassenen"),
-        ("context", {"crisis_signs": "panic"}, "Kies alleen uit de aangeboden mogelijkheden."),
+        ("context", {"crisis_signs": "panic"}, "Veiligheid: kies alleen uit de aangeboden"),
         ("course", {"duration_months": "twee jaar"}, "geheel aantal maanden"),
         ("course", {"duration_months": "5000"}, "hoogstens 1200 maanden"),
-        ("course", {"course": "forever"}, "Kies een van de aangeboden antwoorden."),
-        ("dimensions", {"dimensions": "sad"}, "Kies alleen uit de aangeboden mogelijkheden."),
-        ("dimensions", {"socially_isolated": "maybe"}, "Kies een van de aangeboden antwoorden."),
+        ("course", {"course": "forever"}, "Verloop: kies een van de aangeboden antwoorden."),
+        ("dimensions", {"dimensions": "sad"}, "Dimensies: kies alleen uit de aangeboden"),
+        ("dimensions", {"socially_isolated": "maybe"}, "Sociaal isolement: kies een van de"),
         ("risks", {"risk_factors": ["none", "poverty"]}, "kan niet samen met andere"),
-        ("scale", {"djg6_1": "ja", "djg6_2": "nee"}, "Beantwoord alle zes uitspraken"),
+        ("scale", {"djg6_1": "ja", "djg6_2": "nee"}, "Uitspraak 3: beantwoord alle zes uitspraken"),
     ],
 )
 def test_validation_messages(

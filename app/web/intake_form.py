@@ -142,6 +142,26 @@ class Answers:
         return urlencode(self.pairs() + list(extra.items()))
 
 
+def _question_name(field: str) -> str:
+    """A short name of the question a field answers, that starts its error message: each
+    line of the error summary then says which question it is about, also when several
+    get the same message (six scale items left open, two lists with a value not offered)."""
+    if field in DJG6_FIELDS:
+        return _("Uitspraak {n}").format(n=DJG6_FIELDS.index(field) + 1)
+    names = {
+        "crisis_signs": _("Veiligheid"),
+        "age_group": _("Leeftijdsgroep"),
+        "problem_nature": _("Vraag 1"),
+        "wants_contact": _("Vraag 2"),
+        "coping": _("Vraag 3"),
+        "course": _("Verloop"),
+        "dimensions": _("Dimensies"),
+        "socially_isolated": _("Sociaal isolement"),
+        "risk_factors": _("Risicofactoren"),
+    }
+    return names.get(field, field)
+
+
 def _missing_answer(field: str) -> str:
     """The message for a required question left open: it names the question, so that each
     line of the error summary says which answer is missing (three times "choose an answer"
@@ -161,9 +181,13 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
         if field in MULTI_FIELDS:
             chosen = answers.getlist(field)
             if any(v not in CHOICES[field] for v in chosen):
-                errors[field] = _("Kies alleen uit de aangeboden mogelijkheden.")
+                errors[field] = _(
+                    "{question}: kies alleen uit de aangeboden mogelijkheden."
+                ).format(question=_question_name(field))
             elif len(set(chosen)) > _most(field):
-                errors[field] = _("Kies hoogstens {n} mogelijkheden.").format(n=_most(field))
+                errors[field] = _("{question}: kies hoogstens {n} mogelijkheden.").format(
+                    question=_question_name(field), n=_most(field)
+                )
             continue
         value = answers.get(field)
         if field in step.required and not value:
@@ -175,7 +199,9 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
             elif months is not None and months > MAX_DURATION:
                 errors[field] = _("Geef een duur van hoogstens 1200 maanden (100 jaar).")
         elif field in CHOICES and value not in CHOICES[field]:
-            errors[field] = _("Kies een van de aangeboden antwoorden.")
+            errors[field] = _("{question}: kies een van de aangeboden antwoorden.").format(
+                question=_question_name(field)
+            )
     if step.id == "context":
         errors.update(_context_errors(answers, errors))
     if step.id == "risks":
@@ -190,8 +216,9 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
             for f in DJG6_FIELDS:
                 if not answers.get(f):
                     errors[f] = _(
-                        "Beantwoord alle zes uitspraken, of laat de schaal helemaal leeg."
-                    )
+                        "{question}: beantwoord alle zes uitspraken, of laat de schaal "
+                        "helemaal leeg."
+                    ).format(question=_question_name(f))
     return errors
 
 
