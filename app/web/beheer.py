@@ -30,6 +30,7 @@ from app.auth.sessions import (
     signing_key,
     token_matches,
 )
+from app.catalogue.submissions import field_pairs
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
@@ -119,6 +120,16 @@ AdminDep = Annotated[CuratorUser, Depends(require_admin)]
 def session_token(request: Request) -> str:
     """The form token of this browser's session (for the hidden field of every form)."""
     return form_token(key_of(request), request.cookies.get(SESSION_COOKIE, ""))
+
+
+# The hidden field of an edit form that holds the version of the row it was opened on.
+VERSION_FIELD = "versie"
+
+
+def draft_pairs(request: Request, data: dict[str, Any], version: str) -> list[tuple[str, str]]:
+    """An edit form's draft as the form posts it (the fields, the form token, the version):
+    what the language switch of the form and of its preview sends without JavaScript."""
+    return [*field_pairs(data), (TOKEN_FIELD, session_token(request)), (VERSION_FIELD, version)]
 
 
 # The attribute `keeps_draft` sets on a route's endpoint.

@@ -52,13 +52,13 @@ from app.web.admin_pages import (
     pager,
 )
 from app.web.beheer import (
-    TOKEN_FIELD,
+    VERSION_FIELD,
     BadFormToken,
     CuratorDep,
     beheer_router,
+    draft_pairs,
     form_is_stale,
     keeps_draft,
-    session_token,
     settings_of,
     stale_notice,
 )
@@ -70,7 +70,6 @@ router = beheer_router()
 
 BASE = "/beheer/aanbod"
 MAX_QUERY = 100
-VERSION_FIELD = "versie"
 MAX_ID = 2**31 - 1
 HISTORY = 5
 
@@ -276,16 +275,10 @@ def _form(
             "i": row,
             "version": version,
             "notice": notice,
-            "carry": _draft_pairs(request, data, version),
+            "carry": draft_pairs(request, data, version),
         },
         status_code=status_code,
     )
-
-
-def _draft_pairs(request: Request, data: dict[str, Any], version: str) -> list[tuple[str, str]]:
-    """The draft as the edit form posts it: what the language switch of the edit form and
-    of the preview sends (with JavaScript, the edit form's switch sends what is typed)."""
-    return [*field_pairs(data), (TOKEN_FIELD, session_token(request)), (VERSION_FIELD, version)]
 
 
 def _preview(
@@ -309,7 +302,7 @@ def _preview(
             "hidden": field_pairs(data),
             # The switch posts the draft to the edit form's handler, which shows this
             # preview again in the other language.
-            "carry": _draft_pairs(request, data, version),
+            "carry": draft_pairs(request, data, version),
             "version": version,
             "conflict": conflict,
         },

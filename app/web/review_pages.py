@@ -44,7 +44,6 @@ from app.catalogue.submissions import (
     check_fields,
     claim,
     clean_fields,
-    field_pairs,
     may_take_over,
     pending,
     reject,
@@ -53,13 +52,13 @@ from app.core.db import SessionDep
 from app.core.i18n import gettext_ as _
 from app.web.admin_pages import _lang, _page
 from app.web.beheer import (
-    TOKEN_FIELD,
+    VERSION_FIELD,
     BadFormToken,
     CuratorDep,
     beheer_router,
+    draft_pairs,
     form_is_stale,
     keeps_draft,
-    session_token,
     stale_notice,
 )
 from app.web.dates import moment
@@ -350,8 +349,6 @@ def _edit_form(
 ) -> Response:
     from app.web.registration_pages import fields_context
 
-    # What the language switch posts without JavaScript (app.js sends what is typed).
-    carry = [*field_pairs(data), (TOKEN_FIELD, session_token(request)), ("versie", version)]
     return _page(
         request,
         "beheer/submission_edit.html",
@@ -362,7 +359,7 @@ def _edit_form(
             "s": submission,
             "version": version,
             "notice": notice,
-            "carry": carry,
+            "carry": draft_pairs(request, data, version),
         },
         status_code=status_code,
     )
@@ -408,7 +405,7 @@ async def submission_edit(
     if submission is None:
         return _missing(request, session, user, submission_id)
     data = clean_fields(form)
-    version = form_text(form, "versie", 64)
+    version = form_text(form, VERSION_FIELD, 64)
     if form_is_stale(request):
         notice = stale_notice()
         return _edit_form(
