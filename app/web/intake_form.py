@@ -162,17 +162,21 @@ def _question_name(field: str) -> str:
     return names.get(field, field)
 
 
+def _about(field: str, message: str) -> str:
+    """An error message that starts with its question (_question_name)."""
+    return _("{question}: {message}").format(question=_question_name(field), message=message)
+
+
 def _missing_answer(field: str) -> str:
-    """The message for a required question left open: it names the question, so that each
-    line of the error summary says which answer is missing (three times "choose an answer"
-    did not)."""
+    """What to do about a required question left open (three times "choose an answer" in
+    the summary did not say which answer was missing)."""
     if field == "problem_nature":
-        return _("Vraag 1: kies of de problematiek situationeel of structureel is.")
+        return _("kies of de problematiek situationeel of structureel is.")
     if field == "wants_contact":
-        return _("Vraag 2: kies of de persoon nieuwe contacten wil opbouwen.")
+        return _("kies of de persoon nieuwe contacten wil opbouwen.")
     if field == "coping":
-        return _("Vraag 3: kies of de persoon daar zelf actief aan kan (mee)werken.")
-    return _("Kies een antwoord.")
+        return _("kies of de persoon daar zelf actief aan kan (mee)werken.")
+    return _("kies een antwoord.")
 
 
 def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
@@ -181,17 +185,14 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
         if field in MULTI_FIELDS:
             chosen = answers.getlist(field)
             if any(v not in CHOICES[field] for v in chosen):
-                errors[field] = _(
-                    "{question}: kies alleen uit de aangeboden mogelijkheden."
-                ).format(question=_question_name(field))
+                errors[field] = _about(field, _("kies alleen uit de aangeboden mogelijkheden."))
             elif len(set(chosen)) > _most(field):
-                errors[field] = _("{question}: kies hoogstens {n} mogelijkheden.").format(
-                    question=_question_name(field), n=_most(field)
-                )
+                most = _("kies hoogstens {n} mogelijkheden.").format(n=_most(field))
+                errors[field] = _about(field, most)
             continue
         value = answers.get(field)
         if field in step.required and not value:
-            errors[field] = _missing_answer(field)
+            errors[field] = _about(field, _missing_answer(field))
         elif field == "duration_months":
             months = whole_number(value)
             if value and months is None:
@@ -199,9 +200,7 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
             elif months is not None and months > MAX_DURATION:
                 errors[field] = _("Geef een duur van hoogstens 1200 maanden (100 jaar).")
         elif field in CHOICES and value not in CHOICES[field]:
-            errors[field] = _("{question}: kies een van de aangeboden antwoorden.").format(
-                question=_question_name(field)
-            )
+            errors[field] = _about(field, _("kies een van de aangeboden antwoorden."))
     if step.id == "context":
         errors.update(_context_errors(answers, errors))
     if step.id == "risks":
@@ -215,10 +214,9 @@ def _step_errors(answers: Answers, step: Step) -> dict[str, str]:
         if given and len(given) < len(DJG6_FIELDS):
             for f in DJG6_FIELDS:
                 if not answers.get(f):
-                    errors[f] = _(
-                        "{question}: beantwoord alle zes uitspraken, of laat de schaal "
-                        "helemaal leeg."
-                    ).format(question=_question_name(f))
+                    errors[f] = _about(
+                        f, _("beantwoord alle zes uitspraken, of laat de schaal helemaal leeg.")
+                    )
     return errors
 
 
