@@ -60,11 +60,17 @@ def post_switch(client: TestClient, page: str, **changes: str) -> Any:
     """Follow the switch as a browser without JavaScript does (with `changes` typed in)."""
     action, pairs, marker = switch_form(page)
     assert marker
-    data: dict[str, list[str]] = {MARKER: ["1"]}
-    for name, value in pairs:
-        data.setdefault(name, []).append(value)
+    data = {MARKER: ["1"], **as_form_data(pairs)}
     data.update({k: [v] for k, v in changes.items()})
     return client.post(action, data=data)
+
+
+def as_form_data(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """(name, value) pairs as httpx's form data, a repeated name with all its values."""
+    data: dict[str, list[str]] = {}
+    for name, value in pairs:
+        data.setdefault(name, []).append(value)
+    return data
 
 
 def errors_of(page: str) -> dict[str, str]:
@@ -162,10 +168,7 @@ def test_the_preview_switch_shows_the_same_changes_in_the_other_language(
     assert preview.status_code == 200 and "Doel om na te kijken" in visible_text(preview.text)
     action, pairs, marker = switch_form(preview.text)
     assert not marker and action == f"{path}?lang=en"
-    data: dict[str, list[str]] = {}
-    for name, value in pairs:
-        data.setdefault(name, []).append(value)
-    r = curator.post(action, data=data)
+    r = curator.post(action, data=as_form_data(pairs))
     assert r.status_code == 200 and '<html lang="en">' in r.text
     assert "Review changes" in r.text and "Doel om na te kijken" in visible_text(r.text)
     assert record(curator).goal != "Doel om na te kijken"
