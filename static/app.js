@@ -217,21 +217,14 @@
   });
   window.addEventListener("pagehide", remember);
 
-  // "Taal": the language form posts the answers; add what was typed on this step. What
-  // the server rendered goes (it may be older); the form's own markers (data-keep) stay.
+  // "Taal" on a form page is a submit button of the form itself (data-lang-switch): let
+  // the browser post it as a whole page, in the other language, instead of htmx swapping
+  // only the main part. Capture on the document runs before htmx's listener on the form.
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var id = form && form.getAttribute && form.getAttribute("data-carry");
-    var source = id && document.getElementById(id);
-    if (!source) return;
-    form.querySelectorAll("input[type=hidden]:not([data-keep])").forEach(function (input) {
-      input.remove();
-    });
-    formPairs(source).forEach(function (pair) {
-      var input = document.createElement("input");
-      input.type = "hidden"; input.name = pair[0]; input.value = pair[1];
-      form.appendChild(input);
-    });
+    var button = event.submitter;
+    if (button && button.hasAttribute && button.hasAttribute("data-lang-switch")) {
+      event.stopPropagation();
+    }
   }, true);
 
   document.addEventListener("DOMContentLoaded", function () {

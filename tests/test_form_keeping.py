@@ -20,6 +20,7 @@ from app.catalogue.models import Initiative
 from app.catalogue.submissions import Submission
 from app.core.i18n import set_language
 from app.web.registration_pages import field_labels
+from tests.html_forms import language_switch, submission
 from tests.test_curator_records import CHOIR, engine_of, form_fields, open_form, record, running
 from tests.test_curators import (
     ADMIN,
@@ -46,13 +47,20 @@ def client(tmp_path: Path, cheap_hashing: None) -> Iterator[TestClient]:  # noqa
 
 
 def switch_form(page: str) -> tuple[str, list[tuple[str, str]], bool]:
-    """The language switch of a page: where it posts, the pairs it carries without
-    JavaScript, and whether it has the marker that app.js keeps."""
+    """The language switch of a page: where it posts, the pairs a browser without
+    JavaScript posts with it, and whether it asks to show the form again (the marker).
+
+    On a form page the switch is a submit button of the form, so it posts what the form
+    holds now; on a page that only shows a draft (a preview) it is a form of hidden fields."""
+    button = language_switch(page)
+    if button is not None:
+        action, pairs = submission(page, button)
+        return action, [p for p in pairs if p[0] != MARKER], (MARKER, "1") in pairs
     match = SWITCH.search(page)
-    assert match, "the language switch is no form"
+    assert match, "no language switch"
     body = match.group(2)
     pairs = [(n, html.unescape(v)) for n, v in HIDDEN.findall(body)]
-    marker = f'<input type="hidden" data-keep name="{MARKER}" value="1">' in body
+    marker = f'<input type="hidden" name="{MARKER}" value="1">' in body
     return html.unescape(match.group(1)), pairs, marker
 
 
@@ -172,6 +180,48 @@ def test_the_preview_switch_shows_the_same_changes_in_the_other_language(
     assert r.status_code == 200 and '<html lang="en">' in r.text
     assert "Review changes" in r.text and "Doel om na te kijken" in visible_text(r.text)
     assert record(curator).goal != "Doel om na te kijken"
+
+
+INTAKE = {
+    "age_group": "older",
+    "municipality": "Gent",
+    "problem_nature": "structural",
+    "wants_contact": "false",
+    "coping": "passive",
+    "course": "chronic",
+    "dimensions": "emotional",
+    "risk_factors": "partner_loss",
+}
+INTAKE_STEPS = ["context", "questions", "course", "dimensions", "risks", "scale", "review"]
+
+
+@pytest.mark.parametrize("step", INTAKE_STEPS)
+def test_every_intake_step_switches_there_and_back_with_what_the_form_holds(
+    client: TestClient, step: str
+) -> None:
+    """The switch is a button of the step's form: it posts what the form holds, the
+    step's own fields included, and the other language shows the same step with exactly
+    those values, which switch back again unchanged."""
+    page = client.post(f"/intake/{step}", data=INTAKE).text
+    for lang in ("en", "nl"):
+        action, pairs, marker = switch_form(page)
+        assert action == f"/intake/{step}?lang={lang}" and not marker
+        assert ("age_group", "older") in pairs and ("coping", "passive") in pairs
+        r = client.post(action, data=as_form_data(pairs))
+        assert r.status_code == 200 and f'<html lang="{lang}">' in r.text
+        assert 'aria-current="step"' in r.text and "error-summary" not in r.text
+        assert sorted(switch_form(r.text)[1]) == sorted(pairs)
+        page = r.text
+
+
+def test_a_changed_answer_goes_along_with_the_intakes_switch(client: TestClient) -> None:
+    page = client.post("/intake/context", data=INTAKE).text
+    action, pairs, _marker = switch_form(page)
+    data = {**as_form_data(pairs), "municipality": ["Brugge"], "age_group": ["young_adults"]}
+    r = client.post(action, data=data)
+    assert '<html lang="en">' in r.text
+    fields = dict(switch_form(r.text)[1])
+    assert fields["municipality"] == "Brugge" and fields["age_group"] == "young_adults"
 
 
 # --- 2. a stale form token keeps a curator's text ------------------------------------------

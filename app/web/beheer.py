@@ -128,7 +128,7 @@ VERSION_FIELD = "versie"
 
 def draft_pairs(request: Request, data: dict[str, Any], version: str) -> list[tuple[str, str]]:
     """An edit form's draft as the form posts it (the fields, the form token, the version):
-    what the language switch of the form and of its preview sends without JavaScript."""
+    what the language switch of its preview sends (the form's own switch posts the form)."""
     return [*field_pairs(data), (TOKEN_FIELD, session_token(request)), (VERSION_FIELD, version)]
 
 

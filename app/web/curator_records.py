@@ -275,7 +275,6 @@ def _form(
             "i": row,
             "version": version,
             "notice": notice,
-            "carry": draft_pairs(request, data, version),
         },
         status_code=status_code,
     )

@@ -195,12 +195,7 @@ def _context(
     upload_errors: list[str] | None = None,
     dataset: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    carry = [(k, v) for k, v in page.values.items() if v]
-    if dataset:
-        carry += [("dataset", dataset[0]), ("dataset_name", dataset[1])]
     return {
-        # What the language switch posts without JavaScript (app.js sends what is typed).
-        "carry": carry,
         # An analysed own survey: (the carried rows, the file's name).
         "dataset": dataset[0] if dataset else None,
         "uploaded": dataset[1] if dataset else None,

@@ -29,7 +29,6 @@ from app.catalogue.submissions import (
     clean_fields,
     contact_problem,
     create_submission,
-    field_pairs,
 )
 from app.core.i18n import current_language, ngettext_, set_language
 from app.core.i18n import gettext_ as _
@@ -257,8 +256,6 @@ def _form_page(
             "contact_email": contact_email,
             "notice": notice,
             "token": token,
-            # What the language switch posts without JavaScript (app.js sends what is typed).
-            "carry": [*field_pairs(data), ("contact_email", contact_email), ("csrf", token)],
         },
         status_code=status_code,
     )

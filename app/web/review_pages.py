@@ -56,7 +56,6 @@ from app.web.beheer import (
     BadFormToken,
     CuratorDep,
     beheer_router,
-    draft_pairs,
     form_is_stale,
     keeps_draft,
     stale_notice,
@@ -359,7 +358,6 @@ def _edit_form(
             "s": submission,
             "version": version,
             "notice": notice,
-            "carry": draft_pairs(request, data, version),
         },
         status_code=status_code,
     )

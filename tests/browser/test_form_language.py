@@ -107,3 +107,70 @@ def test_a_curators_edit_keeps_the_draft(page: Page) -> None:
     # the draft goes on to the diff in English: the carried token and version are good
     page.locator("#edit-form button[type=submit]").click()
     expect(page.get_by_text("Een nieuw doel, nog niet bewaard").first).to_be_visible()
+
+
+# --- The switch is a button of the form: what is typed goes along, JavaScript or not ------
+
+
+def log_in_and_edit_a_record(page: Page) -> None:
+    page.goto("/beheer/login")
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.goto("/beheer/aanbod")
+    page.locator(".record-list a").first.click()
+    page.get_by_role("link", name="Bewerken").first.click()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_every_form_switches_with_what_was_typed_since_it_was_shown(
+    browser: Browser, server: Server, javascript: bool
+) -> None:
+    """Without JavaScript the switch had posted what the server last showed: text typed
+    since then was lost. Now it submits the form itself, in both cases."""
+    for page in visit(browser, server, javascript):
+        # an intake step (htmx-boosted with JavaScript: the switch still loads a whole page)
+        page.goto("/intake/context")
+        page.locator("#f-municipality").fill("Brugge")
+        page.locator("#age_group-older").check()
+        switch(page, "English")
+        expect(page.locator("#f-municipality")).to_have_value("Brugge")
+        expect(page.locator("#age_group-older")).to_be_checked()
+        expect(page.locator("#error-summary")).to_have_count(0)
+        page.locator("#f-municipality").fill("Oostende")
+        switch(page, "Nederlands")
+        expect(page.locator("#f-municipality")).to_have_value("Oostende")
+        # the registration
+        page.goto("/aanbod/aanmelden")
+        page.get_by_label("Naam van het initiatief").fill(NAME)
+        page.get_by_label("Ontmoeten / sociaal contact").check()
+        switch(page, "English")
+        expect(page.locator("#f-name")).to_have_value(NAME)
+        expect(page.locator("#c-elements-meeting")).to_be_checked()
+        expect(page.locator("#error-summary")).to_have_count(0)
+        # the demand page
+        page.goto("/landschap/vraag?lang=nl")
+        page.locator("#f-res_children").fill("4321")
+        switch(page, "English")
+        expect(page.locator("#f-res_children")).to_have_value("4321")
+        # a curator's edit form
+        page.goto("/aanbod?lang=nl")
+        log_in_and_edit_a_record(page)
+        page.locator("#f-goal").fill("Getypt, nog niet bewaard")
+        switch(page, "English")
+        expect(page.locator("#f-goal")).to_have_value("Getypt, nog niet bewaard")
+
+
+def test_enter_in_a_field_sends_the_form_not_the_language_switch(page: Page) -> None:
+    """The switch is a submit button of the form placed before it; Enter in a field must
+    still do what the form's own main button does."""
+    page.goto("/aanbod/aanmelden")
+    page.get_by_label("Naam van het initiatief").fill(NAME)
+    page.get_by_label("Naam van het initiatief").press("Enter")
+    expect(page.locator("#error-summary")).to_be_visible()  # the registration was checked
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    log_in_and_edit_a_record(page)
+    page.locator("#f-name").fill("Een nieuwe naam")
+    page.locator("#f-name").press("Enter")
+    expect(page.get_by_role("heading", name="Wijzigingen nakijken")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
