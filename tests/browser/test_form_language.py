@@ -151,8 +151,10 @@ def test_every_form_switches_with_what_was_typed_since_it_was_shown(
         # the demand page
         page.goto("/landschap/vraag?lang=nl")
         page.locator("#f-res_children").fill("4321")
+        page.locator("#f-prev_children").fill("")  # a cleared figure stays cleared
         switch(page, "English")
         expect(page.locator("#f-res_children")).to_have_value("4321")
+        expect(page.locator("#f-prev_children")).to_have_value("")
         # a curator's edit form
         page.goto("/aanbod?lang=nl")
         log_in_and_edit_a_record(page)
