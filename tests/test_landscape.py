@@ -19,12 +19,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.advice.knowledge import load_knowledge
 from app.catalogue.records import InitiativeRecord
 from app.core.config import Settings
 from app.landscape.facets import FACETS, Filters, facet_ids
 from app.landscape.service import Cell, crosstab, facet_counts, landscape, percent
+from app.landscape.stats2x2 import chi_square, fisher_exact
 from app.main import create_app
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -709,3 +712,26 @@ def test_a_risk_factor_nobody_addresses_is_said_plainly(
     assert not any("/initiatieven" in g["text"] for g in gaps)
     youth = next(g["text"] for g in gaps if g["id"] == "age-group-only-general")
     assert "alleen 5 initiatieven voor alle leeftijden" in youth
+
+
+# --- The 2×2 tests without scipy agree with scipy ------------------------------------------
+
+# Small tables (where Fisher's test applies), lopsided ones and catalogue-sized ones.
+cells = st.integers(min_value=0, max_value=40) | st.integers(min_value=0, max_value=100_000)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a=cells, b=cells, c=cells, d=cells)
+def test_chi_square_and_fisher_agree_with_scipy(a: int, b: int, c: int, d: int) -> None:
+    scipy_stats = pytest.importorskip("scipy.stats")
+    if 0 in (a + b, c + d, a + c, b + d):
+        return  # the crosstab reports such a table as undefined before testing it
+    statistic, p, expected = chi_square(a, b, c, d)
+    reference = scipy_stats.chi2_contingency([[a, b], [c, d]], correction=False)
+    assert statistic == pytest.approx(float(reference.statistic), rel=1e-9, abs=1e-12)
+    assert p == pytest.approx(float(reference.pvalue), rel=1e-6, abs=1e-300)
+    flat = [x for row in reference.expected_freq.tolist() for x in row]
+    assert [x for row in expected for x in row] == pytest.approx(flat, rel=1e-12)
+    if a + b + c + d <= 2_000 or min(min(row) for row in expected) < 5:
+        exact = scipy_stats.fisher_exact([[a, b], [c, d]]).pvalue
+        assert fisher_exact(a, b, c, d) == pytest.approx(float(exact), rel=1e-6, abs=1e-12)

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.catalogue.records import InitiativeRecord
 from app.landscape.facets import FACETS, UNKNOWN_WHEN_EMPTY, FilterError, facet_ids, values_of
+from app.landscape.stats2x2 import chi_square, fisher_exact
 
 ELEMENT_BUCKETS = ("1", "2", "3", "4+")
 LIST_FACETS = {
@@ -147,23 +148,19 @@ def crosstab_from_counts(a: int, b: int, c: int, d: int, row: Cell, col: Cell) -
     if 0 in (a + b, c + d, a + c, b + d):
         result["warnings"].append("chi-square undefined: a row or column of the table is empty")
         return result
-    # scipy.stats is imported here, not at the top: it costs about 0.8 s of every start-up
-    # (issue 10: the first answer within 3 s), and only a crosstab needs it.
-    from scipy.stats import chi2_contingency, fisher_exact
-
-    test = chi2_contingency(counts, correction=False)
-    expected = [[round(float(x), 2) for x in row_] for row_ in test.expected_freq]
+    statistic, p_value, expected_freq = chi_square(a, b, c, d)
+    expected = [[round(x, 2) for x in row_] for row_ in expected_freq]
     result.update(
         expected=expected,
-        chi2=round(float(test.statistic), 3),
-        df=int(test.dof),
-        p=round(float(test.pvalue), 4),
-        p_exact=float(test.pvalue) if math.isfinite(test.pvalue) else None,
+        chi2=round(statistic, 3),
+        df=1,
+        p=round(p_value, 4),
+        p_exact=p_value if math.isfinite(p_value) else None,
     )
     if min(min(e) for e in expected) < MIN_EXPECTED:
         result["warnings"].append(
             "an expected count is below 5: the chi-square test is unreliable here"
         )
         # Where chi-square is unreliable, Fisher's exact test (two-sided) still holds.
-        result["p_fisher"] = round(float(fisher_exact(counts).pvalue), 4)
+        result["p_fisher"] = round(fisher_exact(a, b, c, d), 4)
     return result
