@@ -9,6 +9,7 @@ so that "cafe" finds "Café". Pure: no web, no database.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -171,6 +172,9 @@ class SearchIndex:
         )
         self._provinces: tuple[Places, dict[str, Flags]] | None = None
         self._lock = threading.Lock()
+        # The process whose thread folds the texts (warm_in_background); a worker forked
+        # from the process that built the index starts its own.
+        self._warming_pid: int | None = None
 
     # Bitsets and flags ----------------------------------------------------------------
 
@@ -192,6 +196,18 @@ class SearchIndex:
             if column is None:
                 column = self._texts[field] = _Column([getattr(r, field) for r in self.records])
             return column
+
+    def warm_in_background(self) -> None:
+        """Fold the goals and descriptions in a thread of their own, once per process: the
+        first search with words finds them ready, or waits for this thread rather than
+        starting over."""
+        if self._warming_pid == os.getpid():
+            return
+        with self._lock:
+            if self._warming_pid == os.getpid():
+                return
+            self._warming_pid = os.getpid()
+        threading.Thread(target=self.warm, name="search-warm", daemon=True).start()
 
     def warm(self) -> None:
         """Fold the goals and descriptions now (a search with words needs them)."""
@@ -298,9 +314,15 @@ _CACHE: SnapshotCache[SearchIndex] = SnapshotCache(SearchIndex)
 def search_index(records: Sequence[InitiativeRecord]) -> SearchIndex:
     """The search index of a catalogue snapshot, built once per snapshot
     (app.catalogue.snapshot_cache); other sequences get a fresh one each time."""
-    index, new = _CACHE.get(records)
-    if new and isinstance(records, tuple):
-        # The texts in the background: the first search with words finds them ready, or
-        # waits for this thread rather than starting over.
-        threading.Thread(target=index.warm, name="search-warm", daemon=True).start()
+    index, _new = _CACHE.get(records)
+    if isinstance(records, tuple):
+        index.warm_in_background()
     return index
+
+
+def prepare_search_index(records: tuple[InitiativeRecord, ...]) -> None:
+    """Build the snapshot's search index now, as the snapshot's other indexes are
+    (app.catalogue.service), so that no request waits for it; its texts are folded in
+    the background on first use. No thread starts here: this may run in the server's
+    parent process just before it forks its workers."""
+    _CACHE.get(records)

@@ -31,6 +31,7 @@ from app.catalogue.csvio import (
 from app.catalogue.index import catalogue_index
 from app.catalogue.models import LIST_FIELDS, Initiative, SavedIntake
 from app.catalogue.records import InitiativeRecord
+from app.catalogue.search import prepare_search_index
 from app.catalogue.version import read_version
 from app.domain.intake import Intake
 from app.domain.places import load_places
@@ -397,8 +398,10 @@ class CatalogueSnapshot:
         # Matching's index of these records (app.catalogue.index), ready before any
         # request sees them.
         catalogue_index(current[1], load_places())
-        # And the landscape's (app.landscape.index), for the same reason.
+        # And the landscape's (app.landscape.index) and the search's (app.catalogue.search),
+        # for the same reason: a request after an import finds them built.
         landscape_index(current[1])
+        prepare_search_index(current[1])
         return current
 
 
