@@ -161,6 +161,9 @@ class Run:
     # clients take from the server
     client_ms: dict[str, float] = field(default_factory=dict)
     generator: str = "httpx"  # "httpx", or "wrk -tN" (bench.wrk_load)
+    # Milliseconds of each page's first view after the first answer (FIRST_VIEWS): what a
+    # worker still does on a page's first request (templates, lazy imports, indexes)
+    first_views_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def advice_ratio(self) -> float:
@@ -179,6 +182,7 @@ class Run:
             "worker_rss_mb": self.rss_mb,
             "first_answer_s": self.first_answer_s,
             "stale_after_import_s": self.stale_s,
+            "first_views_ms": self.first_views_ms,
         }
 
 
@@ -508,9 +512,36 @@ def stale_window(database: Path, size: int, urls: Sequence[str]) -> list[float]:
     return windows
 
 
-def start_server(stack: ExitStack, database: Path, workers: int) -> tuple[str, list[int], float]:
+# Pages viewed once each right after the first answer, on one connection (one worker).
+FIRST_VIEWS: tuple[tuple[str, str, str], ...] = (
+    ("result page", "POST", RESULT_PATH),
+    ("/landschap", "GET", "/landschap"),
+    ("/aanbod", "GET", "/aanbod"),
+    ("/aanbod?q=soep", "GET", "/aanbod?q=soep"),
+)
+
+
+def first_views(url: str) -> dict[str, float]:
+    """Milliseconds of each of FIRST_VIEWS, viewed once, in order, on one connection."""
+    times: dict[str, float] = {}
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for label, method, path in FIRST_VIEWS:
+            body = FORMS[0] if method == "POST" else None
+            headers = FORM_HEADERS if method == "POST" else None
+            started = time.perf_counter()
+            response = client.request(method, path, content=body, headers=headers)
+            times[label] = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"{method} {path} answered {response.status_code}")
+    return times
+
+
+def start_server(
+    stack: ExitStack, database: Path, workers: int
+) -> tuple[str, list[int], float, dict[str, float]]:
     """Start `python -m app serve --workers N`; return its URL, the processes that serve,
-    and the seconds from starting it to its first answer to POST /api/v1/advice."""
+    the seconds from starting it to its first answer to POST /api/v1/advice, and the
+    first views of some pages after that (first_views)."""
     command = [
         sys.executable, "-m", "app", "serve", "--port", "{port}", "--workers", str(workers),
     ]  # fmt: skip
@@ -518,7 +549,7 @@ def start_server(stack: ExitStack, database: Path, workers: int) -> tuple[str, l
     url, process = stack.enter_context(server(command, database))
     first_answer(url)
     first = time.monotonic() - started
-    return url, worker_pids(process, workers), first
+    return url, worker_pids(process, workers), first, first_views(url)
 
 
 def run(
@@ -545,13 +576,13 @@ def run(
             with ExitStack() as stack:
                 # One after the other, so that each start-up has the machine to itself.
                 started = [start_server(stack, database, w) for w in setups]
-                urls = [url for url, _p, _s in started]
-                pids = [p for _u, p, _s in started]
+                urls = [url for url, _p, _s, _v in started]
+                pids = [p for _u, p, _s, _v in started]
                 if use == "wrk":
                     routes, cpu, spread, client = measure_wrk(urls, pids, scale, wrk_threads)
                 else:
                     routes, cpu, spread, client = asyncio.run(measure(urls, pids, requests))
-                rss = [[rss_mb(pid) for pid in pids] for _url, pids, _s in started]
+                rss = [[rss_mb(pid) for pid in pids] for _url, pids, _s, _v in started]
                 stale = stale_window(database, size, urls) if largest else [None] * len(urls)
                 for k, workers in enumerate(setups):
                     first = started[k][2] if largest else None
@@ -567,6 +598,7 @@ def run(
                             stale[k],
                             client[k],
                             label,
+                            started[k][3] if largest else {},
                         )
                     )
             load.append(os.getloadavg()[0])
@@ -666,6 +698,14 @@ def goal_lines(result: ScaleResult) -> list[str]:
             r.first_answer_s <= GOAL_FIRST_ANSWER_S,
         )
     for r in (one, two):
+        if r is None or not r.first_views_ms:
+            continue
+        shown = ", ".join(f"{page} {ms:.0f} ms" for page, ms in r.first_views_ms.items())
+        lines.append(
+            f"    first views after the first advice, {r.workers} "
+            f"worker{'s' if r.workers > 1 else ''} (no goal): {shown}"
+        )
+    for r in (one, two):
         if r is None or r.stale_s is None:
             continue
         lines.append(
@@ -758,6 +798,10 @@ def median_result(results: Sequence[ScaleResult]) -> ScaleResult:
         first_s = [r.first_answer_s for r in same if r.first_answer_s is not None]
         stale = [r.stale_s for r in same if r.stale_s is not None]
         client = {k: _median([r.client_ms.get(k, math.nan) for r in same]) for k in run_.client_ms}
+        views = {
+            k: _median([r.first_views_ms.get(k, math.nan) for r in same])
+            for k in run_.first_views_ms
+        }
         runs.append(
             Run(
                 run_.size,
@@ -770,6 +814,7 @@ def median_result(results: Sequence[ScaleResult]) -> ScaleResult:
                 _median(stale) if stale else None,
                 client,
                 run_.generator,
+                views,
             )
         )
     imports = {k: _median([r.imports[k] for r in results]) for k in first.imports}

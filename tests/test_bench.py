@@ -81,6 +81,8 @@ def test_scale_server_bench_prints_its_table(tmp_path: Path) -> None:
                  "first advice"):  # fmt: skip
         assert any(goal in line and ("→ met" in line or "→ NOT met" in line) for line in lines)
     assert sum("/api/v1/landscape lagged /api/v1/initiatives" in line for line in lines) == 2
+    views = [line for line in lines if "first views after the first advice" in line]
+    assert len(views) == 2 and all("/landschap" in line and "/aanbod" in line for line in views)
     figures = json.loads(out_file.read_text(encoding="utf-8"))
     assert [(run["initiatives"], run["workers"]) for run in figures["runs"]] == [
         (1000, 1),
