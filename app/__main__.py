@@ -152,14 +152,24 @@ def _cmd_db_current(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_workers(web_concurrency: int | None) -> int:
-    """WEB_CONCURRENCY when set, else one worker per CPU this process may use."""
-    if web_concurrency is not None:
-        return web_concurrency
+# Most worker processes per CPU `serve` starts. The work is CPU-bound (matching, pages):
+# more workers than this only compete for the CPUs, and each holds the catalogue.
+MAX_WORKERS_PER_CPU = 8
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_workers(web_concurrency: int | None) -> int:
+    """WEB_CONCURRENCY when set, else one worker per CPU this process may use."""
+    if web_concurrency is not None:
+        return web_concurrency
+    return usable_cpus()
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -178,6 +188,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
     if workers < 1:
         print("error: the number of workers must be at least 1", file=sys.stderr)
+        return 2
+    cpus = usable_cpus()
+    if workers > MAX_WORKERS_PER_CPU * cpus:
+        print(
+            f"error: {workers} workers is more than {MAX_WORKERS_PER_CPU * cpus} "
+            f"({MAX_WORKERS_PER_CPU} for each of the {cpus} CPUs this process may use): "
+            "they would only compete for the CPUs, each holding the catalogue",
+            file=sys.stderr,
+        )
         return 2
     # PREPARE_DATABASE=false: another process (e.g. a one-shot `db upgrade --seed` before
     # several servers start) prepares the database; this one only checks its revision.
@@ -290,12 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     srv.set_defaults(func=_cmd_serve)
 
     args = parser.parse_args(argv)
-    from app.core.config import get_settings
+    from app.core.config import SettingsError, get_settings
     from app.core.db import DatabaseURLError, check_database
 
-    # Every command needs the database: a wrong DATABASE_URL is one line, not a traceback.
+    # Every command needs the settings and the database: a variable the app cannot use, or
+    # a wrong DATABASE_URL, is one line, not a traceback.
     try:
         check_database(get_settings().database_url)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except DatabaseURLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -363,6 +363,56 @@ def test_a_wrong_database_url_is_one_line(url: str, args: list[str], tmp_path: P
     assert "secretpw" not in err
 
 
+# Every numeric setting, each with a value of the wrong kind and one out of its range.
+BAD_SETTINGS = [
+    (variable, value)
+    for variable, values in {
+        "WEB_CONCURRENCY": ["abc", "0", "-2", "1.5"],
+        "MAX_BODY_BYTES": ["veel", "0"],
+        "CATALOGUE_CHECK_SECONDS": ["soms", "-1"],
+        "SAVE_LIMIT_PER_CLIENT": ["x", "0"],
+        "SAVE_LIMIT_OVERALL": ["x", "0"],
+        "SAVE_LIMIT_WINDOW_SECONDS": ["x", "0"],
+        "STALE_AFTER_MONTHS": ["x", "0"],
+        "SESSION_HOURS": ["x", "-8"],
+        "LOGIN_MAX_FAILURES": ["x", "0"],
+        "LOGIN_LOCKOUT_MINUTES": ["x", "0"],
+        "TRAINING_ROUND_HOURS": ["x", "0"],
+        "SEED_CATALOGUE": ["misschien"],
+        "PREPARE_DATABASE": ["misschien"],
+    }.items()
+    for value in values
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), BAD_SETTINGS)
+def test_a_setting_the_app_cannot_use_is_one_line_naming_it(
+    variable: str, value: str, tmp_path: Path
+) -> None:
+    proc = run_app("db", "current", database_url=sqlite_url(tmp_path / "x.db"), **{variable: value})
+    assert proc.returncode != 0
+    err = proc.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: {variable}: "), err
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "10000"])
+def test_a_number_of_workers_out_of_range_is_refused_before_serving(
+    workers: str, tmp_path: Path
+) -> None:
+    """--workers and WEB_CONCURRENCY alike: at least one, at most MAX_WORKERS_PER_CPU for
+    each CPU (10 000 processes, each with the catalogue, would exhaust the machine)."""
+    url = sqlite_url(tmp_path / "x.db")
+    for proc in (
+        run_app("serve", "--port", "1", "--workers", workers, database_url=url),
+        run_app("serve", "--port", "1", database_url=url, WEB_CONCURRENCY=workers),
+    ):
+        assert proc.returncode != 0
+        err = proc.stderr.strip()
+        assert "Traceback" not in err and len(err.splitlines()) == 1, err
+        assert "workers" in err or "WEB_CONCURRENCY" in err
+
+
 def test_invalid_utf8_in_a_rules_file_names_the_file(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(REPO_ROOT / "rules", rules)
