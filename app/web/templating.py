@@ -154,6 +154,9 @@ def _environment(lang: str) -> Environment:
         extensions=["jinja2.ext.i18n", _TranslatedLiterals],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates change only with a new release, which restarts the server: no stat()
+        # of every template file (and of each macro file it imports) on every render.
+        auto_reload=False,
     )
     env.extend(ui_language=lang)
     env.install_gettext_callables(gettext_, ngettext_, newstyle=True)  # type: ignore[attr-defined]
