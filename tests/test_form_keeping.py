@@ -160,7 +160,7 @@ def test_curator_edit_switch_keeps_the_draft_and_saves_nothing(client: TestClien
     assert ">Een nieuw doel, nog niet bewaard</textarea>" in r.text
     assert form_fields(r.text)["versie"] == form["versie"]
     assert record(curator).goal != "Een nieuw doel, nog niet bewaard"
-    assert "initiative_edit" not in audit_actions(curator)
+    assert "edit" not in audit_actions(curator)
 
 
 def test_the_preview_switch_shows_the_same_changes_in_the_other_language(
@@ -384,3 +384,60 @@ def test_a_registration_edit_switch_keeps_the_draft(client: TestClient) -> None:
     (sub,) = submissions(client)
     assert sub.data["goal"] == GOOD["goal"]
     assert "submission_edit" not in audit_actions(client)
+
+
+# --- 5. a reason or a new user's details typed on other curator pages ----------------------
+
+
+def test_an_archive_reason_survives_the_switch_and_archives_nothing(client: TestClient) -> None:
+    curator = logged_in(client, CURATOR)
+    choir = record(curator)
+    page = curator.get(f"/beheer/aanbod/{choir.id}").text
+    action, pairs, marker = switch_form(page)
+    assert marker and action == f"/beheer/aanbod/{choir.id}/archiveren?lang=en"
+    data = {**as_form_data(pairs), MARKER: ["1"], "reason": ["Bestaat niet meer"]}
+    r = curator.post(action, data=data)
+    assert r.status_code == 200 and '<html lang="en">' in r.text
+    assert ">Bestaat niet meer</textarea>" in r.text
+    assert record(curator).archived_at is None
+    assert "archive" not in audit_actions(curator)
+    # and back, still with the reason; then the archive form's own button archives
+    action, pairs, _marker = switch_form(r.text)
+    assert action.endswith("?lang=nl") and ("reason", "Bestaat niet meer") in pairs
+    r = curator.post(action, data={**as_form_data(pairs), MARKER: ["1"]})
+    assert '<html lang="nl">' in r.text and ">Bestaat niet meer</textarea>" in r.text
+    r = curator.post(f"/beheer/aanbod/{choir.id}/archiveren", data=as_form_data(pairs))
+    assert record(curator).archived_at is not None and "archive" in audit_actions(curator)
+    # an archived record's page has no reason to carry: its switch is a link again
+    assert language_switch(curator.get(f"/beheer/aanbod/{choir.id}").text) is None
+
+
+def test_a_rejection_reason_survives_the_switch_and_rejects_nothing(client: TestClient) -> None:
+    client.post(PATH, data={**GOOD, "csrf": token_of(client, PATH)})
+    (sub,) = submissions(client)
+    curator = logged_in(client, CURATOR)
+    page = curator.get(f"/beheer/aanmeldingen/{sub.id}").text
+    action, pairs, marker = switch_form(page)
+    assert marker and action == f"/beheer/aanmeldingen/{sub.id}/afwijzen?lang=en"
+    data = {**as_form_data(pairs), MARKER: ["1"], "reason": ["Geen eenzaamheidsaanbod"]}
+    r = curator.post(action, data=data)
+    assert r.status_code == 200 and '<html lang="en">' in r.text
+    assert ">Geen eenzaamheidsaanbod</textarea>" in r.text
+    (sub,) = submissions(client)
+    assert sub.status == "pending"
+
+
+def test_a_new_users_details_survive_the_switch_but_not_the_password(client: TestClient) -> None:
+    with Session(engine_of(client)) as session:
+        create_user(session, email=ADMIN[0], password=ADMIN[1], role=Role.ADMIN)
+    admin = logged_in(client, ADMIN)
+    action, pairs, marker = switch_form(admin.get("/beheer/gebruikers").text)
+    assert marker and action == "/beheer/gebruikers?lang=en"
+    typed = {"email": ["nieuw@gemeente.be"], "display_name": ["Nieuwe Curator"]}
+    data = {**as_form_data(pairs), MARKER: ["1"], **typed, "password": ["een geheim wachtwoord"]}
+    r = admin.post(action, data=data)
+    assert r.status_code == 200 and '<html lang="en">' in r.text
+    assert 'value="nieuw@gemeente.be"' in r.text and 'value="Nieuwe Curator"' in r.text
+    assert "een geheim wachtwoord" not in r.text and errors_of(r.text) == {}
+    with Session(engine_of(client)) as session:
+        assert find_user(session, "nieuw@gemeente.be") is None

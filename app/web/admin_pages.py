@@ -77,6 +77,7 @@ from app.web.beheer import (
     start_session,
 )
 from app.web.dates import long_date, moment
+from app.web.forms import LANGUAGE_SWITCH
 from app.web.templating import is_htmx, render
 
 router = open_router()
@@ -694,8 +695,11 @@ def add_user(
     display_name: Text = "",
     role: Text = "",
     password: Text = "",
+    switch: Annotated[str, Form(alias=LANGUAGE_SWITCH)] = "",
 ) -> Response:
-    """Add a user; without a typed password one is made and shown once."""
+    """Add a user; without a typed password one is made and shown once. The language
+    switch (`switch`) shows the form again in the other language with the address, name
+    and role; a typed password does not come back."""
     _lang(request)
     typed = {
         "email": _field(email, MAX_EMAIL),
@@ -705,6 +709,8 @@ def add_user(
     if form_is_stale(request):  # the address and name come back; a typed password does not
         notice = stale_notice()
         return _users_page(request, session, user, typed=typed, notice=notice, status_code=403)
+    if switch:
+        return _users_page(request, session, user, typed=typed)
     errors: dict[str, str] = {}
     address = typed["email"]
     if "@" not in address or any(c.isspace() for c in address):

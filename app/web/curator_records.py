@@ -461,6 +461,8 @@ async def archive_record(
         return _record_page(
             request, session, user, row, reason=reason, reason_error=stale_notice(), status_code=403
         )
+    if is_language_switch(form):  # the page again, in the other language, with the reason
+        return _record_page(request, session, user, row, reason=reason)
     if not reason:
         message = _("Geef een reden op: die wordt bewaard in het logboek.")
         return _record_page(request, session, user, row, reason_error=message, status_code=400)

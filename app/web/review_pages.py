@@ -308,6 +308,8 @@ async def reject_submission(
         )
     if submission.status != Status.PENDING or user.id is None:
         return _to(f"{QUEUE}/{submission_id}")
+    if is_language_switch(form):  # the page again, in the other language, with the reason
+        return _detail(request, session, user, submission, reason=reason)
     if not reason:
         return _detail(
             request,

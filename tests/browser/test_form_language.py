@@ -176,3 +176,17 @@ def test_enter_in_a_field_sends_the_form_not_the_language_switch(page: Page) -> 
     page.locator("#f-name").press("Enter")
     expect(page.get_by_role("heading", name="Wijzigingen nakijken")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "nl")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_an_archive_reason_being_typed_survives_the_switch(
+    browser: Browser, server: Server, javascript: bool
+) -> None:
+    for page in visit(browser, server, javascript):
+        log_in_and_edit_a_record(page)
+        page.get_by_role("link", name="Terug naar het initiatief (zonder op te slaan)").click()
+        page.locator("#f-reason").fill("Nog aan het typen")
+        switch(page, "English")
+        expect(page.locator("#f-reason")).to_have_value("Nog aan het typen")
+        expect(page.get_by_role("heading", name="Archive")).to_be_visible()
+        expect(page.locator("#e-reason")).to_have_count(0)  # checked nothing
