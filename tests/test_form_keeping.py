@@ -393,18 +393,16 @@ def test_an_archive_reason_survives_the_switch_and_archives_nothing(client: Test
     curator = logged_in(client, CURATOR)
     choir = record(curator)
     page = curator.get(f"/beheer/aanbod/{choir.id}").text
-    action, pairs, marker = switch_form(page)
-    assert marker and action == f"/beheer/aanbod/{choir.id}/archiveren?lang=en"
-    data = {**as_form_data(pairs), MARKER: ["1"], "reason": ["Bestaat niet meer"]}
-    r = curator.post(action, data=data)
+    assert switch_form(page)[0] == f"/beheer/aanbod/{choir.id}/archiveren?lang=en"
+    r = post_switch(curator, page, reason="Bestaat niet meer")
     assert r.status_code == 200 and '<html lang="en">' in r.text
     assert ">Bestaat niet meer</textarea>" in r.text
     assert record(curator).archived_at is None
     assert "archive" not in audit_actions(curator)
     # and back, still with the reason; then the archive form's own button archives
-    action, pairs, _marker = switch_form(r.text)
-    assert action.endswith("?lang=nl") and ("reason", "Bestaat niet meer") in pairs
-    r = curator.post(action, data={**as_form_data(pairs), MARKER: ["1"]})
+    _action, pairs, _marker = switch_form(r.text)
+    assert ("reason", "Bestaat niet meer") in pairs
+    r = post_switch(curator, r.text)
     assert '<html lang="nl">' in r.text and ">Bestaat niet meer</textarea>" in r.text
     r = curator.post(f"/beheer/aanbod/{choir.id}/archiveren", data=as_form_data(pairs))
     assert record(curator).archived_at is not None and "archive" in audit_actions(curator)
@@ -417,10 +415,8 @@ def test_a_rejection_reason_survives_the_switch_and_rejects_nothing(client: Test
     (sub,) = submissions(client)
     curator = logged_in(client, CURATOR)
     page = curator.get(f"/beheer/aanmeldingen/{sub.id}").text
-    action, pairs, marker = switch_form(page)
-    assert marker and action == f"/beheer/aanmeldingen/{sub.id}/afwijzen?lang=en"
-    data = {**as_form_data(pairs), MARKER: ["1"], "reason": ["Geen eenzaamheidsaanbod"]}
-    r = curator.post(action, data=data)
+    assert switch_form(page)[0] == f"/beheer/aanmeldingen/{sub.id}/afwijzen?lang=en"
+    r = post_switch(curator, page, reason="Geen eenzaamheidsaanbod")
     assert r.status_code == 200 and '<html lang="en">' in r.text
     assert ">Geen eenzaamheidsaanbod</textarea>" in r.text
     (sub,) = submissions(client)
@@ -431,11 +427,10 @@ def test_a_new_users_details_survive_the_switch_but_not_the_password(client: Tes
     with Session(engine_of(client)) as session:
         create_user(session, email=ADMIN[0], password=ADMIN[1], role=Role.ADMIN)
     admin = logged_in(client, ADMIN)
-    action, pairs, marker = switch_form(admin.get("/beheer/gebruikers").text)
-    assert marker and action == "/beheer/gebruikers?lang=en"
-    typed = {"email": ["nieuw@gemeente.be"], "display_name": ["Nieuwe Curator"]}
-    data = {**as_form_data(pairs), MARKER: ["1"], **typed, "password": ["een geheim wachtwoord"]}
-    r = admin.post(action, data=data)
+    page = admin.get("/beheer/gebruikers").text
+    assert switch_form(page)[0] == "/beheer/gebruikers?lang=en"
+    typed = {"email": "nieuw@gemeente.be", "display_name": "Nieuwe Curator"}
+    r = post_switch(admin, page, **typed, password="een geheim wachtwoord")
     assert r.status_code == 200 and '<html lang="en">' in r.text
     assert 'value="nieuw@gemeente.be"' in r.text and 'value="Nieuwe Curator"' in r.text
     assert "een geheim wachtwoord" not in r.text and errors_of(r.text) == {}

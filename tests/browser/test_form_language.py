@@ -93,7 +93,7 @@ def test_the_demand_page_keeps_the_typed_figures(page: Page) -> None:
     expect(page.locator("#upload-errors")).to_have_count(0)
 
 
-def test_a_curators_edit_keeps_the_draft(page: Page) -> None:
+def log_in_and_edit_a_record(page: Page) -> None:
     page.goto("/beheer/login")
     page.get_by_label("E-mailadres").fill(EMAIL)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
@@ -101,6 +101,10 @@ def test_a_curators_edit_keeps_the_draft(page: Page) -> None:
     page.goto("/beheer/aanbod")
     page.locator(".record-list a").first.click()
     page.get_by_role("link", name="Bewerken").first.click()
+
+
+def test_a_curators_edit_keeps_the_draft(page: Page) -> None:
+    log_in_and_edit_a_record(page)
     page.locator("#f-goal").fill("Een nieuw doel, nog niet bewaard")
     switch(page, "English")
     expect(page.locator("#f-goal")).to_have_value("Een nieuw doel, nog niet bewaard")
@@ -110,16 +114,6 @@ def test_a_curators_edit_keeps_the_draft(page: Page) -> None:
 
 
 # --- The switch is a button of the form: what is typed goes along, JavaScript or not ------
-
-
-def log_in_and_edit_a_record(page: Page) -> None:
-    page.goto("/beheer/login")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
-    page.goto("/beheer/aanbod")
-    page.locator(".record-list a").first.click()
-    page.get_by_role("link", name="Bewerken").first.click()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
