@@ -136,6 +136,9 @@ def test_every_worker_shows_an_import_soon(tmp_path: Path) -> None:
         csv_path.write_text(one_row_csv(before["initiatives"][0]["name"]), encoding="utf-8")
         r = run_app("initiatives", "import", str(csv_path), "--replace", database_url=url)
         assert r.returncode == 0, r.stderr
+        engine = make_engine(url)
+        version = version_of(engine)
+        engine.dispose()
         # Poll (bounded, generous for a loaded machine) until ten answers in a row, on new
         # connections and so from both workers, show the new catalogue: no worker stays stale.
         deadline = time.monotonic() + VISIBLE_WITHIN_S
@@ -154,3 +157,5 @@ def test_every_worker_shows_an_import_soon(tmp_path: Path) -> None:
                 fresh(f"{base}/api/v1/landscape")["n"]
                 == fresh(f"{base}/api/v1/initiatives")["total"]
             )
+            # and every worker says it serves the new version, with its one initiative
+            assert fresh(f"{base}/readyz")["catalogue"] == {"version": version, "initiatives": 1}

@@ -31,7 +31,11 @@ def test_livez_does_not_touch_the_database(client: TestClient) -> None:
 
 def test_readyz_when_the_database_answers(client: TestClient) -> None:
     r = client.get("/readyz")
-    assert r.status_code == 200 and r.json() == {"status": "ready"}
+    assert r.status_code == 200 and r.json()["status"] == "ready"
+    # the catalogue this worker serves: its version and size, as the list counts it
+    catalogue = r.json()["catalogue"]
+    assert catalogue["version"] >= 1
+    assert catalogue["initiatives"] == client.get("/api/v1/initiatives").json()["total"]
 
 
 def test_readyz_when_the_database_is_gone(tmp_path: Path) -> None:

@@ -317,6 +317,11 @@ class CatalogueSnapshot:
         current = self._current
         return None if current is None else current[1]
 
+    def current(self) -> tuple[int, Sequence[InitiativeRecord]] | None:
+        """The version and the records of the snapshot, read together (None before the
+        first load)."""
+        return self._current
+
     @property
     def version(self) -> int | None:
         """The catalogue version the snapshot holds (None before the first load)."""

@@ -35,7 +35,9 @@ def livez() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to serve: the database answers `SELECT 1` within a short time."""
+    """Ready to serve: the database answers `SELECT 1` within a short time. The answer also
+    says which catalogue version this worker serves, and how many initiatives it holds, so
+    that after an import each worker and machine can be checked (all show the new one)."""
     engine: Engine | None = getattr(request.app.state, "engine", None)
     ready = False
     if engine is not None:
@@ -43,7 +45,12 @@ async def readyz(request: Request) -> JSONResponse:
             ready = await anyio.to_thread.run_sync(_ping, engine, abandon_on_cancel=True)
     if not ready:
         return JSONResponse({"status": "unavailable", "detail": "database"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    body: dict[str, object] = {"status": "ready"}
+    snapshot = getattr(request.app.state, "catalogue", None)
+    current = snapshot.current() if snapshot is not None else None
+    if current is not None:
+        body["catalogue"] = {"version": current[0], "initiatives": len(current[1])}
+    return JSONResponse(body)
 
 
 def _ping(engine: Engine) -> bool:
