@@ -57,12 +57,19 @@ def test_a_text_form_too_long_gets_a_page_in_the_language_that_says_go_back(
     assert "MB" not in text and "kB" not in text  # a text form is no file
 
 
+UPLOAD_PAGES = [("/landschap/upload", "/landschap"), ("/landschap/vraag", "/landschap/vraag")]
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_an_upload_too_large_names_the_limit_users_are_told(pages: TestClient, lang: str) -> None:
+@pytest.mark.parametrize(("path", "back"), UPLOAD_PAGES)
+def test_an_upload_too_large_names_the_limit_and_leads_back_to_its_form(
+    pages: TestClient, lang: str, path: str, back: str
+) -> None:
     pages.cookies.set("lang", lang)
     files = {"file": ("groot.csv", b"a;b\n" * (800 * 1024), "text/csv")}
-    text = _page(pages.post("/landschap/upload", files=files), 413, lang)
+    text = _page(pages.post(path, files=files), 413, lang)
     assert WORDS[lang][1] in text  # not 2112 kB, the limit plus the form's slack
+    assert f'<a class="button primary" href="{back}">' in text  # to choose another file
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

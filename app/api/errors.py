@@ -115,7 +115,14 @@ def _html_error(request: Request, status: int, *, upload_limit: int | None = Non
     from app.web.templating import render
 
     set_language(request.scope.get("state", {}).get("lang", "nl"))
+    back: tuple[str, str] | None = None
     if status == 413 and upload_limit is not None:
+        # Back to the page whose form took the file, to choose another.
+        back = {
+            "/landschap/upload": ("/landschap", _("Terug naar het landschap")),
+            "/landschap/vraag": ("/landschap/vraag", _("Terug naar vraag en aanbod")),
+            "/beheer/import": ("/beheer/import", _("Terug naar import en export")),
+        }.get(request.url.path)
         title, message = (
             _("Te groot"),
             _(
@@ -164,7 +171,8 @@ def _html_error(request: Request, status: int, *, upload_limit: int | None = Non
                 "knop Vorige van uw browser en probeer opnieuw."
             ),
         )
-    return render(request, "error.html", {"title": title, "message": message}, status_code=status)
+    context = {"title": title, "message": message, "back": back}
+    return render(request, "error.html", context, status_code=status)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
