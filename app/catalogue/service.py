@@ -390,6 +390,10 @@ class CatalogueSnapshot:
             gc.collect()
             gc.freeze()
             self._current = current
+            # The search's index (app.catalogue.search) right after the switch, in this
+            # same thread: the first catalogue search after an import finds it built, and
+            # advice and the landscape do not wait for it.
+            prepare_search_index(current[1])
             return current
 
     def _build(self, version: int) -> tuple[int, tuple[InitiativeRecord, ...]]:
@@ -403,10 +407,8 @@ class CatalogueSnapshot:
         # Matching's index of these records (app.catalogue.index), ready before any
         # request sees them.
         catalogue_index(current[1], load_places())
-        # And the landscape's (app.landscape.index) and the search's (app.catalogue.search),
-        # for the same reason: a request after an import finds them built.
+        # And the landscape's (app.landscape.index), for the same reason.
         landscape_index(current[1])
-        prepare_search_index(current[1])
         return current
 
 
