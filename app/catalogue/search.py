@@ -314,7 +314,7 @@ _CACHE: SnapshotCache[SearchIndex] = SnapshotCache(SearchIndex)
 def search_index(records: Sequence[InitiativeRecord]) -> SearchIndex:
     """The search index of a catalogue snapshot, built once per snapshot
     (app.catalogue.snapshot_cache); other sequences get a fresh one each time."""
-    index, _new = _CACHE.get(records)
+    index = _CACHE.get(records)
     if isinstance(records, tuple):
         index.warm_in_background()
     return index

@@ -20,21 +20,21 @@ class SnapshotCache(Generic[T]):
         self._built: OrderedDict[int, tuple[tuple[InitiativeRecord, ...], T]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, records: Sequence[InitiativeRecord]) -> tuple[T, bool]:
-        """The built value for `records` and whether it was built just now. Other sequences
-        than tuples (an upload's rows) are built each time, never kept."""
+    def get(self, records: Sequence[InitiativeRecord]) -> T:
+        """The built value for `records`. Other sequences than tuples (an upload's rows) are
+        built each time, never kept."""
         if not isinstance(records, tuple):
-            return self._build(records), True
+            return self._build(records)
         key = id(records)
         with self._lock:
             found = self._built.get(key)
             if found is not None and found[0] is records:
                 self._built.move_to_end(key)
-                return found[1], False
+                return found[1]
         value = self._build(records)  # built outside the lock; a race builds it twice
         with self._lock:
             self._built[key] = (records, value)
             self._built.move_to_end(key)
             while len(self._built) > KEEP:
                 self._built.popitem(last=False)
-        return value, True
+        return value

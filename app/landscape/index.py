@@ -231,4 +231,4 @@ _CACHE: SnapshotCache[LandscapeIndex] = SnapshotCache(LandscapeIndex)
 def landscape_index(records: Sequence[InitiativeRecord]) -> LandscapeIndex:
     """The index of a catalogue snapshot, built once per snapshot (app.catalogue.snapshot_cache);
     other sequences (an upload's rows) get a fresh index each time."""
-    return _CACHE.get(records)[0]
+    return _CACHE.get(records)
