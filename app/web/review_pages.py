@@ -159,6 +159,8 @@ def _detail(
             }
         )
     names = _names(session, {submission.claimed_by, submission.decided_by})
+    is_pending = submission.status == Status.PENDING
+    mine = submission.claimed_by is not None and submission.claimed_by == user.id
     context: dict[str, Any] = {
         "s": submission,
         "rows": rows,
@@ -171,8 +173,10 @@ def _detail(
         "claimed_by": names.get(submission.claimed_by) if submission.claimed_by else None,
         "decided_by": names.get(submission.decided_by) if submission.decided_by else None,
         "decided_at": moment(submission.decided_at) if submission.decided_at else None,
-        "is_pending": submission.status == Status.PENDING,
-        "mine": submission.claimed_by is not None and submission.claimed_by == user.id,
+        "is_pending": is_pending,
+        "mine": mine,
+        # The approve and reject forms show (and the language switch carries the reason).
+        "may_decide": is_pending and (mine or submission.claimed_by is None),
         "claimed_at": _when(submission.claimed_at),
         "may_take_over": may_take_over(submission, user.is_admin),
         "takeover_from": _when(
