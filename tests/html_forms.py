@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 SKIPPED_TYPES = {"submit", "button", "reset", "image", "file"}
 
@@ -27,6 +28,8 @@ class _Forms(HTMLParser):
         self.actions: dict[str, str] = {}
         self.pairs: dict[str, list[tuple[str, str]]] = {}
         self.buttons: list[Submitter] = []
+        # Names of checkbox groups: a form posts each ticked box, so they read as lists.
+        self.checkboxes: set[str] = set()
         self._form: str | None = None
         self._textarea: tuple[str, str, list[str]] | None = None
         self._select: tuple[str, str, list[tuple[str, bool]]] | None = None
@@ -41,6 +44,11 @@ class _Forms(HTMLParser):
             self.actions[self._form] = attrs.get("action", "")
             self.pairs.setdefault(self._form, [])
             return
+        if tag == "option":
+            if self._select is not None:
+                value = attrs.get("value")
+                self._select[2].append((value if value is not None else "", "selected" in attrs))
+            return
         owner = self._owner(attrs)
         name = attrs.get("name")
         if tag == "button" and attrs.get("type", "submit") == "submit" and owner:
@@ -51,6 +59,8 @@ class _Forms(HTMLParser):
             return
         if tag == "input":
             kind = attrs.get("type", "text").lower()
+            if kind == "checkbox":
+                self.checkboxes.add(name)
             if kind in SKIPPED_TYPES or (kind in ("checkbox", "radio") and "checked" not in attrs):
                 return
             default = "on" if kind in ("checkbox", "radio") else ""
@@ -59,9 +69,6 @@ class _Forms(HTMLParser):
             self._textarea = (owner, name, [])
         elif tag == "select":
             self._select = (owner, name, [])
-        if tag == "option" and self._select is not None:
-            value = attrs.get("value")
-            self._select[2].append((value if value is not None else "", "selected" in attrs))
 
     def handle_data(self, data: str) -> None:
         if self._textarea is not None:
@@ -98,6 +105,19 @@ def submission(page: str, button: Submitter) -> tuple[str, list[tuple[str, str]]
     if button.pair is not None:
         pairs.append(button.pair)
     return button.action, pairs
+
+
+def form_data(page: str, form_id: str) -> dict[str, Any]:
+    """What the form `form_id` posts unchanged, by field: a checkbox group's ticked values
+    as a list, any other field's value as text."""
+    forms = read_forms(page)
+    data: dict[str, Any] = {}
+    for name, value in forms.pairs.get(form_id, []):
+        if name in forms.checkboxes:
+            data.setdefault(name, []).append(value)
+        else:
+            data[name] = value
+    return data
 
 
 def language_switch(page: str) -> Submitter | None:

@@ -29,6 +29,7 @@ from app.catalogue.models import Initiative
 from app.catalogue.submissions import Status, Submission
 from app.catalogue.version import read_version
 from app.main import create_app
+from tests.html_forms import form_data
 from tests.test_curators import (
     CURATOR,
     beheer_routes,
@@ -111,32 +112,8 @@ def version(client: TestClient) -> int:
 
 
 def form_fields(page: str) -> dict[str, Any]:
-    """What the edit form would post unchanged: text inputs, textareas, checked boxes and
-    radios, selected options, the hidden fields (of the edit form only, not the language
-    switch's)."""
-    page = page[page.rindex("<form", 0, page.index('class="registration-form"')) :]
-    data: dict[str, Any] = {}
-    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page):
-        data[name] = html.unescape(value)
-    for name, value in re.findall(
-        r'<input type="(?:text|url|tel|email)" id="f-[^"]+" name="([^"]+)" value="([^"]*)"', page
-    ):
-        data[name] = html.unescape(value)
-    for name, value in re.findall(r'<textarea id="f-[^"]+" name="([^"]+)"[^>]*>([^<]*)<', page):
-        data[name] = html.unescape(value)
-    for kind, name, value in re.findall(
-        r'<input type="(checkbox|radio)" id="c-[^"]+" name="([^"]+)" value="([^"]+)" checked', page
-    ):
-        if kind == "checkbox":
-            data.setdefault(name, []).append(value)
-        else:
-            data[name] = value
-    for name, options in re.findall(
-        r'<select id="f-[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', page, re.S
-    ):
-        chosen = re.search(r'<option value="([^"]*)" selected>', options)
-        data[name] = chosen.group(1) if chosen else ""
-    return data
+    """What the edit form would post unchanged (tests.html_forms)."""
+    return form_data(page, "edit-form")
 
 
 def open_form(curator: TestClient, ini: Initiative) -> dict[str, Any]:
